@@ -125,6 +125,8 @@ typedef struct ew_session_params {
     int n_batch;        /* max tokens per prefill step (default 512) */
     ew_kv_type kv_type; /* default EW_KV_F16 */
     int n_threads;      /* 0 = the model's */
+    bool all_logits;    /* keep room for the logits of every token of an eval (perplexity):
+                           n_ctx x n_vocab floats */
 } ew_session_params;
 
 ew_session_params ew_session_default_params(void);
@@ -135,9 +137,9 @@ int ew_session_n_past(const ew_session *s);
 /* Drop cached positions >= n_keep (n_keep=0 clears the cache). */
 ew_status ew_session_rewind(ew_session *s, int n_keep);
 
-/* Evaluate n tokens at positions n_past..n_past+n-1. If logits_all, the logits of every
- * token are kept (perplexity); otherwise only those of the last. Returns EW_ERR_RANGE when
- * the context would overflow. */
+/* Evaluate n tokens at positions n_past..n_past+n-1 (in pieces of n_batch). If logits_all
+ * (needs a session made with all_logits), the logits of every token are kept; otherwise
+ * only those of the last. Returns EW_ERR_RANGE when the context would overflow. */
 ew_status ew_session_eval(ew_session *s, const int32_t *tokens, int n, bool logits_all);
 /* Logits of the i-th token of the last eval (i = -1: the last). n_vocab floats. */
 const float *ew_session_logits(const ew_session *s, int i);
@@ -175,6 +177,43 @@ void ew_detok_free(ew_detok *d);
 const char *ew_detok_push(ew_detok *d, int32_t id);
 /* Flush what is left (incomplete sequences come out as U+FFFD). */
 const char *ew_detok_flush(ew_detok *d);
+
+/* ---- generation: prompt -> prefill -> decode loop -> streamed text ----------------------- */
+
+typedef struct ew_gen_params {
+    int n_predict;                 /* tokens to generate (< 0: until EOG or context full) */
+    const char *const *stop;       /* user stop strings (may be NULL) */
+    int n_stop;
+    bool add_special;              /* add BOS/EOS per the model's metadata (default true) */
+    bool parse_special;            /* special-token text in the prompt becomes those tokens */
+    bool ignore_eos;               /* keep going past end-of-generation tokens */
+} ew_gen_params;
+
+typedef enum ew_stop_reason {
+    EW_STOP_LENGTH = 0,   /* n_predict reached */
+    EW_STOP_EOG,          /* the model ended its turn */
+    EW_STOP_STRING,       /* a user stop string appeared (it is not emitted) */
+    EW_STOP_CONTEXT,      /* the context is full */
+    EW_STOP_CALLBACK      /* the callback asked to stop */
+} ew_stop_reason;
+
+typedef struct ew_gen_stats {
+    int n_prompt, n_gen;
+    double prefill_s, decode_s;    /* wall time of prompt evaluation and of the decode loop */
+    double cpu_s;                  /* process CPU time over both */
+    ew_stop_reason stop;
+} ew_gen_stats;
+
+/* Receives each piece of printable UTF-8 text as soon as it is complete (never a broken
+ * sequence, never part of a stop string). Return false to stop. */
+typedef bool (*ew_text_fn)(const char *text, size_t len, void *user);
+
+ew_gen_params ew_gen_default_params(void);
+/* Tokenize prompt, evaluate it after what the session already holds, then sample and
+ * stream up to n_predict tokens. The sampler sees the prompt (repetition penalty). */
+ew_status ew_generate(ew_session *s, ew_sampler *smp, const char *prompt, const ew_gen_params *p,
+                      ew_text_fn on_text, void *user, ew_gen_stats *stats);
+const char *ew_stop_reason_name(ew_stop_reason r);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 #define GGUF_MAGIC 0x46554747u /* "GGUF" little-endian */
 #define GGUF_DEFAULT_ALIGNMENT 32
 #define GGUF_MAX_DIMS 4
+#define GGUF_MAX_NESTING 8 /* arrays of arrays: at most this many levels */
 
 typedef enum gguf_type {
     GGUF_TYPE_UINT8 = 0, GGUF_TYPE_INT8 = 1, GGUF_TYPE_UINT16 = 2, GGUF_TYPE_INT16 = 3,
@@ -53,9 +54,9 @@ typedef struct gguf_tensor {
     uint32_t n_dims;
     int64_t ne[GGUF_MAX_DIMS];  /* ne[0] = row length (fastest); unused dims = 1 */
     uint32_t type;              /* ggml type id (see quant/quant.h: ew_type) */
-    uint64_t offset;            /* relative to the data section */
-    uint64_t nbytes;            /* computed from type and shape */
-    const void *data;           /* into the mapping */
+    uint64_t offset;            /* relative to the data section; a multiple of the alignment */
+    uint64_t nbytes;            /* computed from type and shape (0 if some ne is 0) */
+    const void *data;           /* into the mapping; [data, data + nbytes) is in the file */
 } gguf_tensor;
 
 typedef struct gguf_file {
@@ -68,16 +69,23 @@ typedef struct gguf_file {
     uint64_t n_tensors;
     gguf_tensor *tensors;
     uint64_t alignment;
-    uint64_t data_offset;       /* start of the data section in the file */
+    uint64_t data_offset;       /* start of the data section in the file (may lie past the
+                                   end when there are no tensors: vocab-only files) */
     /* private */
     int mapped;                 /* 1 = munmap on close; 2 = ew_free(base) on close */
     void *arena;                /* parser allocations */
 } gguf_file;
 
-/* Map path read-only and parse it. */
+/* Map path read-only and parse it. On success the file is fully validated: keys unique,
+ * valid UTF-8, no NUL; arrays nest <= GGUF_MAX_NESTING; general.alignment a nonzero power
+ * of two; tensor names unique, n_dims 1..4, ne[j] >= 0 (0-element tensors are allowed, as in
+ * ggml), known type, ne[0] a multiple of the block size, no size overflow, offsets aligned,
+ * data inside the file and not overlapping. Versions 2 and 3 are accepted. */
 ew_status gguf_open(const char *path, gguf_file **out);
 /* Parse an image in memory (fuzzing, in-memory synthetic models). If take_ownership, the
- * buffer (allocated with ew_malloc) is freed by gguf_close. name is used in messages. */
+ * buffer (allocated with ew_malloc) passes to the reader at the call: gguf_close frees it,
+ * and so does gguf_open_memory itself when it fails. name (NULL = "<memory>") is used in
+ * messages. The buffer needs no alignment. */
 ew_status gguf_open_memory(const void *data, size_t size, bool take_ownership,
                            const char *name, gguf_file **out);
 void gguf_close(gguf_file *f);
@@ -96,16 +104,20 @@ ew_status gguf_get_i32(const gguf_file *f, const char *key, int32_t *out);
 ew_status gguf_get_f32(const gguf_file *f, const char *key, float *out);
 ew_status gguf_get_bool(const gguf_file *f, const char *key, bool *out);
 ew_status gguf_get_str(const gguf_file *f, const char *key, gguf_str *out);
-/* Array of the given element type (STRING arrays: use val->v.arr.strs). */
+/* Array of the given element type (STRING arrays: use val->v.arr.strs). elem ==
+ * GGUF_TYPE_COUNT accepts any element type. */
 ew_status gguf_get_arr(const gguf_file *f, const char *key, gguf_type elem, const gguf_value **out);
 
-/* Element i of a numeric array, converted (no bounds check beyond i < n, which the caller
- * guarantees). */
+/* Element i of a numeric or bool array, converted. Out of range i, string or nested arrays
+ * give 0. gguf_arr_i64 truncates floats toward zero and saturates (NaN -> 0; uint64 values
+ * above INT64_MAX -> INT64_MAX); gguf_arr_f32 turns doubles beyond float range into +-inf. */
 float gguf_arr_f32(const gguf_value *arr, uint64_t i);
 int64_t gguf_arr_i64(const gguf_value *arr, uint64_t i);
 
 /* Compare a gguf_str with a C string. */
 bool gguf_str_eq(gguf_str s, const char *c);
+/* True if s[0..len) is valid UTF-8 (no overlongs, surrogates or code points > U+10FFFF). */
+bool gguf_utf8_valid(const char *s, uint64_t len);
 
 /* ---- writer ---- */
 

@@ -26,6 +26,9 @@ int ew_tokenizer_n_vocab(const ew_tokenizer *t);
 int32_t ew_tokenizer_bos(const ew_tokenizer *t); /* -1 if none */
 int32_t ew_tokenizer_eos(const ew_tokenizer *t); /* -1 if none */
 bool ew_tokenizer_is_eog(const ew_tokenizer *t, int32_t id);
+/* True when the tokenizer adds a space prefix (SPM): a decoder strips the leading space
+ * of the first piece it prints after BOS, as sentencepiece does. */
+bool ew_tokenizer_add_space_prefix(const ew_tokenizer *t);
 /* The token's text as stored in the vocabulary (not decoded), or NULL for a bad id. */
 const char *ew_tokenizer_piece(const ew_tokenizer *t, int32_t id);
 

@@ -1,0 +1,45 @@
+/* matmul.c - weight x activations on quantized weights: activations converted once per
+ * row to the weight's vec_dot_type, rows of W split across the thread pool. */
+#include "kernels/kernels.h"
+#include "quant/quant.h"
+#include <string.h>
+
+size_t ew_matmul_act_bytes(const ew_tensor *w, int n_tok) {
+    const ew_type_traits *tt = ew_type_get(w->type);
+    return ew_row_size(tt->vec_dot_type, w->ne[0]) * (size_t)n_tok;
+}
+
+void ew_tensor_get_row(const ew_tensor *w, int64_t row, float *out) {
+    ew_dequantize_row_ref(w->type, (const uint8_t *)w->data + (size_t)row * w->row_bytes, out, w->ne[0]);
+}
+
+typedef struct matmul_job {
+    const ew_tensor *w;
+    const uint8_t *act;
+    size_t act_row;
+    float *y;
+    int n_tok;
+} matmul_job;
+
+/* Rows [r0, r1) of W against every activation row: the weight row stays in cache while
+ * all tokens use it. */
+static void matmul_rows(void *ctx, int64_t r0, int64_t r1, int ith) {
+    (void)ith;
+    const matmul_job *j = ctx;
+    const int64_t K = j->w->ne[0], N = j->w->ne[1];
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *wr = (const uint8_t *)j->w->data + (size_t)r * j->w->row_bytes;
+        for (int t = 0; t < j->n_tok; t++)
+            j->y[(size_t)t * N + r] = ew_vec_dot_ref(j->w->type, K, wr, j->act + (size_t)t * j->act_row);
+    }
+}
+
+void ew_matmul(ew_pool *pool, const ew_tensor *w, const float *x, float *y, int n_tok, void *act) {
+    const ew_type_traits *tt = ew_type_get(w->type);
+    const int64_t K = w->ne[0];
+    const size_t act_row = ew_row_size(tt->vec_dot_type, K);
+    for (int t = 0; t < n_tok; t++)
+        ew_quantize_row_ref(tt->vec_dot_type, x + (size_t)t * K, (uint8_t *)act + (size_t)t * act_row, K);
+    matmul_job j = {w, act, act_row, y, n_tok};
+    ew_pool_for(pool, w->ne[1], 0, matmul_rows, &j);
+}

@@ -1,0 +1,77 @@
+/*
+ * test_stories.c - the real stories260K model end to end: greedy output byte-identical to
+ * llama2.c's (../shared/models/stories260K/expected-*.txt), with F16 and F32 KV caches.
+ */
+#include "edgewatt.h"
+#include "core/core.h"
+#include "test.h"
+
+typedef struct sink { char buf[8192]; size_t len; } sink;
+
+static bool collect(const char *text, size_t len, void *user) {
+    sink *s = user;
+    if (s->len + len < sizeof s->buf) { memcpy(s->buf + s->len, text, len); s->len += len; s->buf[s->len] = 0; }
+    return true;
+}
+
+/* Greedy generation of n tokens after prompt; returns prompt + output in out. */
+static void greedy(ew_model *m, ew_kv_type kv, const char *prompt, int n, sink *out) {
+    ew_session_params sp = ew_session_default_params();
+    sp.kv_type = kv;
+    ew_session *s = NULL;
+    ew_sampler *smp = NULL;
+    ew_sampler_params p = ew_sampler_default_params();
+    p.temperature = 0;
+    CHECK_OK(ew_session_new(m, &sp, &s));
+    CHECK_OK(ew_sampler_new(ew_n_vocab(m), &p, &smp));
+    memset(out, 0, sizeof *out);
+    collect(prompt, strlen(prompt), out);
+    ew_gen_params gp = ew_gen_default_params();
+    gp.n_predict = n;
+    ew_gen_stats gs;
+    if (s && smp) {
+        CHECK_OK(ew_generate(s, smp, prompt, &gp, collect, out, &gs));
+        CHECKF(gs.n_gen == n, "generated %d tokens, wanted %d", gs.n_gen, n);
+    }
+    ew_sampler_free(smp);
+    ew_session_free(s);
+}
+
+static void expect_file(const char *rel, const sink *got) {
+    const char *path = ew_test_shared(rel);
+    char *want = NULL;
+    size_t wlen = 0;
+    CHECK_OK(ew_read_file(path, &want, &wlen));
+    if (!want) return;
+    CHECKF(got->len == wlen && memcmp(got->buf, want, wlen) == 0, "%s differs:\n--- got\n%s\n--- want\n%s", rel, got->buf, want);
+    ew_free(want);
+}
+
+int main(void) {
+    const char *path = ew_test_shared("models/stories260K/stories260K.gguf");
+    if (!path) EW_TEST_SKIP("../shared/models/stories260K absent");
+    ew_model *m = NULL;
+    ew_model_params mp = ew_model_default_params();
+    mp.n_threads = 2;
+    CHECK_OK(ew_model_load(path, &mp, &m));
+    if (!m) return ew_test_end();
+    ew_model_info info;
+    ew_model_get_info(m, &info);
+    CHECK(info.n_layer == 5 && info.n_embd == 64 && info.n_head == 8 && info.n_head_kv == 4 && info.n_vocab == 512);
+
+    /* "Once upon a time": 120 positions in total, as llama2.c counts steps. */
+    const char *prompt = "Once upon a time";
+    int32_t ids[64];
+    size_t n = 0;
+    CHECK_OK(ew_tokenize(m, prompt, strlen(prompt), true, false, ids, 64, &n));
+    const ew_kv_type kvs[] = {EW_KV_F32, EW_KV_F16};
+    for (size_t k = 0; k < 2; k++) {
+        sink out;
+        greedy(m, kvs[k], "", 200, &out);
+        expect_file("models/stories260K/expected-greedy-200.txt", &out);
+        greedy(m, kvs[k], prompt, 120 - ((int)n - 1), &out);
+        expect_file("models/stories260K/expected-greedy-prompt-once-upon-a-time-120.txt", &out);
+    }
+    ew_model_free(m);
+    return ew_test_end();
+}
