@@ -39,6 +39,14 @@ ew_status ew_error_prefix(ew_status s, const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, g_msg, sizeof old);
-    snprintf(g_msg, sizeof g_msg, "%s: %s", prefix, old);
+    /* truncation of an over-long message is acceptable; keep the compiler quiet about it */
+    size_t n = strlen(prefix);
+    if (n > sizeof g_msg - 3) n = sizeof g_msg - 3;
+    memcpy(g_msg, prefix, n);
+    memcpy(g_msg + n, ": ", 2);
+    size_t rest = strlen(old);
+    if (rest > sizeof g_msg - n - 3) rest = sizeof g_msg - n - 3;
+    memcpy(g_msg + n + 2, old, rest);
+    g_msg[n + 2 + rest] = 0;
     return s;
 }

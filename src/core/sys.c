@@ -1,5 +1,4 @@
 /* sys.c - clocks, resource usage and whole-file reads. */
-#define _GNU_SOURCE
 #include "core.h"
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,12 @@
 /*
  * quant.h - tensor types: ggml's type ids and exact block layouts (see blocks.h), and the
  * scalar reference of quantize / dequantize / dot for each. The SIMD kernels (kernels/,
- * one file per ISA) have the same signatures and are tested against these.
+ * one file per ISA) have the same signatures and are tested against these; the per-type
+ * functions behind the three dispatchers are declared in quant_ref.h.
+ *
+ * Supported (quantize, dequantize, dot): F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+ * Q4_K, Q5_K, Q6_K, and the activation types Q8_0, Q8_1, Q8_K. Quantized bytes equal those
+ * of ggml's reference quantizers (llama-quantize without an importance matrix).
  */
 #ifndef EW_QUANT_H
 #define EW_QUANT_H
@@ -30,7 +35,10 @@ typedef struct ew_type_traits {
     uint32_t vec_dot_type;/* the type activations are converted to for the dot */
 } ew_type_traits;
 
-/* Traits of a type id; NULL for ids outside the table (unknown types). */
+/* Traits of a type id; NULL for ids that are not ggml types (4, 5, 31-33, 36-38, >= 40).
+ * Every non-NULL entry is `known` (its block size and bytes are right, so a reader can skip
+ * it); `supported` ones have references below. vec_dot_type is ggml's CPU-backend choice
+ * (F32/F16/BF16 -> themselves, Q4_0/Q5_0/Q8_0 -> Q8_0, Q4_1/Q5_1 -> Q8_1, K-quants -> Q8_K). */
 const ew_type_traits *ew_type_get(uint32_t type);
 const char *ew_type_name(uint32_t type); /* "unknown" for unknown ids */
 /* Parse "Q4_K" (case-insensitive) -> id; -1 if unknown. */
@@ -46,11 +54,14 @@ float ew_bf16_to_fp32(uint16_t h);
 uint16_t ew_fp32_to_bf16(float f);
 
 /* Scalar references. n must be a multiple of the type's block size (callers check).
- * quantize: float -> blocks; dequantize: blocks -> float. */
+ * quantize: float -> blocks; dequantize: blocks -> float. For a type that is not
+ * `supported`, quantize writes nothing and dequantize fills y with NaN (so a missed check
+ * cannot pass for data). */
 void ew_quantize_row_ref(uint32_t type, const float *x, void *y, int64_t n);
 void ew_dequantize_row_ref(uint32_t type, const void *x, float *y, int64_t n);
 /* Dot product of a weight row (type) with an activation row already converted to
- * ew_type_get(type)->vec_dot_type. */
+ * ew_type_get(type)->vec_dot_type, computed as ggml does (integer products per block,
+ * block scales applied in float). NaN for a type that is not `supported`. */
 float ew_vec_dot_ref(uint32_t type, int64_t n, const void *w, const void *a);
 
 #endif

@@ -350,11 +350,15 @@ void ew_quantize_q6_K_ref(const float *x, void *vy, int64_t n) {
 
         const float iscale = -128.f / max_scale;
         y[b].d = f2h(1 / iscale);
-        for (int s = 0; s < 16; s++) y[b].scales[s] = (int8_t)clampi(ew_nearest_int(iscale * scales[s]), -128, 127);
+        for (int s = 0; s < 16; s++) {
+            y[b].scales[s] = (int8_t)clampi(ew_nearest_int(iscale * scales[s]), -128, 127);
+        }
         for (int s = 0; s < 16; s++) {
             const float d = h2f(y[b].d) * y[b].scales[s];
             if (!d) continue;
-            for (int i = 16 * s; i < 16 * s + 16; i++) L[i] = (int8_t)(clampi(ew_nearest_int(x[i] / d), -32, 31) + 32);
+            for (int i = 16 * s; i < 16 * s + 16; i++) {
+                L[i] = (int8_t)(clampi(ew_nearest_int(x[i] / d), -32, 31) + 32);
+            }
         }
         for (int h = 0; h < 2; h++) {
             const int8_t *Lh = L + 128 * h;
@@ -430,7 +434,9 @@ void ew_quantize_q8_K_ref(const float *x, void *vy, int64_t n) {
         memset(&y[b], 0, sizeof y[b]);
         if (!amax) continue;
         const float iscale = -127.f / max;
-        for (int j = 0; j < EW_QK_K; j++) y[b].qs[j] = (int8_t)clampi(ew_nearest_int(iscale * x[j]), -128, 127);
+        for (int j = 0; j < EW_QK_K; j++) {
+            y[b].qs[j] = (int8_t)clampi(ew_nearest_int(iscale * x[j]), -128, 127);
+        }
         for (int g = 0; g < EW_QK_K / 16; g++) {
             int sum = 0;
             for (int i = 0; i < 16; i++) sum += y[b].qs[16 * g + i];

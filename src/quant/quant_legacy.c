@@ -53,6 +53,15 @@ static inline uint8_t trunc_clamp(float v, int hi) {
     return (uint8_t)(int)v;
 }
 
+/* v rounded half away from zero (roundf) into int8; out-of-range values saturate and NaN
+ * gives 0, where a plain cast would be undefined. */
+static inline int8_t round_i8(float v) {
+    if (!(v == v)) return 0;
+    if (v >= 127.0f) return 127;
+    if (v <= -128.0f) return -128;
+    return (int8_t)roundf(v);
+}
+
 /* The 32-bit fifth-bit mask of a Q5 block, little-endian. */
 static inline uint32_t load_qh(const uint8_t qh[4]) {
     return (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
@@ -271,7 +280,7 @@ void ew_quantize_q8_0_ref(const float *x, void *vy, int64_t n) {
         const float d = absmax(x, EW_QK8_0) / 127;
         const float id = d ? 1.0f / d : 0.0f;
         y[b].d = f2h(d);
-        for (int j = 0; j < 32; j++) y[b].qs[j] = (int8_t)roundf(x[j] * id);
+        for (int j = 0; j < 32; j++) y[b].qs[j] = round_i8(x[j] * id);
     }
 }
 
@@ -305,7 +314,7 @@ void ew_quantize_q8_1_ref(const float *x, void *vy, int64_t n) {
         const float id = d ? 1.0f / d : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
-            y[b].qs[j] = (int8_t)roundf(x[j] * id);
+            y[b].qs[j] = round_i8(x[j] * id);
             sum += y[b].qs[j];
         }
         y[b].d = f2h(d);
