@@ -6,8 +6,9 @@
  * as thread 0 and then waits for `pending` to reach 0.
  *
  * Waiting (both sides) = spin on the atomic with a pause instruction for a bounded time
- * (EW_POOL_SPIN_NS, default 50 us: hot workers pick up the next job in well under that), then
- * block: futex on Linux, a mutex + condvar elsewhere. A sleeper first registers itself
+ * (EW_POOL_SPIN_NS, default 50 us: hot workers pick up the next job in well under that;
+ * every ~64 pauses the spinner also calls sched_yield(), which costs nothing on an idle core
+ * and lets a runnable peer in when threads outnumber free cores), then block: futex on Linux, a mutex + condvar elsewhere. A sleeper first registers itself
  * (`sleepers` / `caller_sleeping`) and then re-checks the word; a waker first changes the word
  * and then checks the registration. All these accesses are seq_cst, so at least one side
  * sees the other's write (Dekker) and no wakeup is lost; the futex call re-checks the word in
@@ -17,14 +18,13 @@
  */
 #include "core/threadpool.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 
-#if defined(__linux__)
+#if defined(__linux__) && !defined(EW_NO_FUTEX) /* -DEW_NO_FUTEX tests the fallback */
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -106,6 +106,7 @@ static bool spin_while(_Atomic uint32_t *word, uint32_t value, bool equal) {
             uint64_t now = ew_time_ns();
             if (!deadline) deadline = now + EW_POOL_SPIN_NS;
             else if (now >= deadline) return false;
+            sched_yield(); /* lets a runnable peer in when threads outnumber free cores */
         }
     }
 }

@@ -10,8 +10,8 @@
  *
  * Cost per token over a vocabulary of n: top-k is one scan with a k-element heap (O(n) for
  * typical logits) plus O(k log k); top-p without top-k buckets the tokens by logit distance
- * from the max (1/8 nat wide, one scan), and sorts only the buckets that hold the nucleus -
- * the result is the same as a full sort; min-p alone is one scan (a logit threshold).
+ * from the max (1/64 nat wide, one scan) and radix-sorts only the buckets that hold the
+ * nucleus - the result is the same as a full sort; min-p alone is one scan (a threshold).
  * Everything is allocated in ew_sampler_new; sampling does not allocate.
  *
  * NaN logits are treated as -inf. If the best logit is +inf or no logit is finite, the
@@ -22,8 +22,8 @@
 #include <math.h>
 #include <string.h>
 
-#define EW_TOPP_BUCKETS 256
-#define EW_TOPP_SCALE 8.0f       /* buckets per nat of distance from the max logit */
+#define EW_TOPP_BUCKETS 4096
+#define EW_TOPP_SCALE 64.0f      /* buckets per nat of distance from the max logit */
 #define EW_MAX_REPEAT_LAST_N (1 << 20)
 
 typedef struct ew_cand {
@@ -40,8 +40,12 @@ struct ew_sampler {
     float *work;                 /* penalised copy of the logits (n_vocab) */
     uint8_t *mark;               /* n_vocab flags, all zero between calls */
     ew_cand *cand;               /* candidate buffer (n_vocab) */
+    ew_cand *aux;                /* radix sort scratch (n_vocab) */
     float *w;                    /* exp weights (n_vocab) */
-    uint8_t *bucket;             /* top-p bucket of each token (n_vocab) */
+    uint16_t *bucket;            /* top-p bucket of each token (n_vocab) */
+    double mass[EW_TOPP_BUCKETS];/* top-p: softmax mass per bucket */
+    int count[EW_TOPP_BUCKETS];  /* top-p: tokens per bucket */
+    int fill[EW_TOPP_BUCKETS];   /* top-p: next free slot of each bucket in cand */
 };
 
 /* ---- random numbers -------------------------------------------------------------------- */
@@ -119,9 +123,10 @@ ew_status ew_sampler_new(int n_vocab, const ew_sampler_params *p, ew_sampler **o
     s->work = ew_malloc(sizeof *s->work * n);
     s->mark = ew_calloc(n, 1);
     s->cand = ew_malloc(sizeof *s->cand * n);
+    s->aux = ew_malloc(sizeof *s->aux * n);
     s->w = ew_malloc(sizeof *s->w * n);
-    s->bucket = ew_malloc(n);
-    if (!s->hist || !s->work || !s->mark || !s->cand || !s->w || !s->bucket) {
+    s->bucket = ew_malloc(sizeof *s->bucket * n);
+    if (!s->hist || !s->work || !s->mark || !s->cand || !s->aux || !s->w || !s->bucket) {
         ew_sampler_free(s);
         return ew_error(EW_ERR_NOMEM, "sampler: out of memory for %d-token buffers", n_vocab);
     }
@@ -137,6 +142,7 @@ void ew_sampler_free(ew_sampler *s) {
     ew_free(s->work);
     ew_free(s->mark);
     ew_free(s->cand);
+    ew_free(s->aux);
     ew_free(s->w);
     ew_free(s->bucket);
     ew_free(s);
@@ -256,52 +262,111 @@ static int top_p_sorted(ew_sampler *s, const ew_cand *cand, int n, float top_p) 
     return n;
 }
 
-/* Append tokens whose bucket is in [lo, hi] to cand[m..), sort them, and return the new m. */
-static int collect_buckets(ew_sampler *s, const float *v, int m, int lo, int hi) {
-    int start = m;
-    for (int i = 0; i < s->n_vocab; i++)
-        if (s->bucket[i] >= lo && s->bucket[i] <= hi) s->cand[m++] = (ew_cand){lv(v[i]), i};
-    sort_cands(s->cand + start, m - start);
-    return m;
+/* A key whose ascending order is the descending order of logit x (-0 ranks as +0). */
+static inline uint32_t desc_key(float x) {
+    x += 0.0f;
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+    return ~u;
+}
+
+/* Sort c[0..n) best first by a stable LSD radix sort on the logit (4 passes of 8 bits, a pass
+ * skipped when every key shares that byte), using aux[0..n) as scratch. Equal logits must
+ * already be in id order (stability keeps them so). */
+static void radix_sort(ew_cand *c, ew_cand *aux, int n) {
+    ew_cand *src = c, *dst = aux;
+    for (int shift = 0; shift < 32; shift += 8) {
+        int cnt[256] = {0};
+        for (int i = 0; i < n; i++) cnt[(desc_key(src[i].v) >> shift) & 255]++;
+        if (cnt[(desc_key(src[0].v) >> shift) & 255] == n) continue;
+        for (int b = 0, sum = 0; b < 256; b++) {
+            int t = cnt[b];
+            cnt[b] = sum;
+            sum += t;
+        }
+        for (int i = 0; i < n; i++) dst[cnt[(desc_key(src[i].v) >> shift) & 255]++] = src[i];
+        ew_cand *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != c) memcpy(c, src, sizeof *c * (size_t)n);
+}
+
+/* Sort c[0..n) best first, equal logits already in id order: insertion sort for short runs,
+ * radix sort otherwise. */
+static void sort_id_ordered(ew_sampler *s, ew_cand *c, int n) {
+    if (n > 32) { radix_sort(c, s->aux, n); return; }
+    for (int i = 1; i < n; i++) {
+        ew_cand x = c[i];
+        int j = i;
+        for (; j > 0 && better(x, c[j - 1]); j--) c[j] = c[j - 1];
+        c[j] = x;
+    }
+}
+
+/* Bucket every token (s->bucket, s->w = expf(v - m), s->mass, s->count); returns the
+ * total mass, summed in id order. */
+static double bucket_tokens(ew_sampler *s, const float *v, float m) {
+    memset(s->mass, 0, sizeof s->mass);
+    memset(s->count, 0, sizeof s->count);
+    const float range = (float)EW_TOPP_BUCKETS / EW_TOPP_SCALE;
+    double z = 0;
+    for (int i = 0; i < s->n_vocab; i++) {
+        float x = lv(v[i]), d = m - x, e = expf(x - m);
+        int b = d < range ? (int)(d * EW_TOPP_SCALE) : EW_TOPP_BUCKETS - 1;
+        s->w[i] = e;
+        s->bucket[i] = (uint16_t)b;
+        s->mass[b] += e;
+        s->count[b]++;
+        z += e;
+    }
+    return z;
+}
+
+/* Place the tokens of buckets lo..hi at s->cand[n..) grouped by bucket (in bucket order,
+ * id order inside); returns the new n. Equal logits share a bucket, so they stay in id
+ * order. */
+static int place_buckets(ew_sampler *s, const float *v, int n, int lo, int hi) {
+    for (int b = lo; b <= hi; b++) {
+        s->fill[b] = n;
+        n += s->count[b];
+    }
+    for (int i = 0; i < s->n_vocab; i++) {
+        int b = s->bucket[i];
+        if (b >= lo && b <= hi) s->cand[s->fill[b]++] = (ew_cand){lv(v[i]), i};
+    }
+    return n;
 }
 
 /* top-p over the whole vocabulary (max logit m, finite): the same prefix a full sort would
- * give, written sorted to s->cand; returns its length. Tokens are bucketed by (m - v) * 8, so
- * every token of a bucket ranks above every token of a later one; the bucket masses locate
- * the bucket where the cumulative mass reaches top_p, and only buckets up to it are sorted.
- * The exact cumulative sum (in sorted order, as a full sort would add) decides the cut; if
- * rounding puts it past the collected buckets, the next non-empty bucket is added. */
+ * give, written sorted to s->cand; returns its length. Tokens are bucketed by (m - v) * 64,
+ * so every token of a bucket ranks above every token of a later one; the bucket masses
+ * locate the bucket where the cumulative mass reaches top_p, the buckets up to it are placed
+ * (ties stay in id order) and radix-sorted. The exact cumulative sum (in sorted order, as a full sort
+ * would add it) decides the cut; if rounding puts it past the placed buckets, the next
+ * non-empty bucket is added. */
 static int top_p_full(ew_sampler *s, const float *v, float m, float top_p) {
-    double mass[EW_TOPP_BUCKETS] = {0}, z = 0;
-    int count[EW_TOPP_BUCKETS] = {0};
-    for (int i = 0; i < s->n_vocab; i++) {
-        float x = lv(v[i]), d = m - x;
-        float e = expf(x - m);
-        int b = d < (float)EW_TOPP_BUCKETS / EW_TOPP_SCALE ? (int)(d * EW_TOPP_SCALE) : EW_TOPP_BUCKETS - 1;
-        s->w[i] = e;
-        s->bucket[i] = (uint8_t)b;
-        mass[b] += e;
-        count[b]++;
-        z += e;
-    }
+    double z = bucket_tokens(s, v, m);
     double target = (double)top_p * z, cum = 0;
     int hi = 0;
     for (; hi < EW_TOPP_BUCKETS - 1; hi++) {
-        cum += mass[hi];
+        cum += s->mass[hi];
         if (cum >= target) break;
     }
     int n = 0, lo = 0;
     cum = 0;
     for (;;) {
         int start = n;
-        n = collect_buckets(s, v, n, lo, hi);
+        n = place_buckets(s, v, n, lo, hi);
+        sort_id_ordered(s, s->cand + start, n - start);
         for (int j = start; j < n; j++) {
             cum += s->w[s->cand[j].id];
             if (cum >= target) return j + 1;
         }
         if (hi == EW_TOPP_BUCKETS - 1) return n;
         lo = ++hi;
-        while (hi < EW_TOPP_BUCKETS - 1 && count[hi] == 0) hi++;
+        while (hi < EW_TOPP_BUCKETS - 1 && s->count[hi] == 0) hi++;
     }
 }
 
