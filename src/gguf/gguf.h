@@ -123,13 +123,18 @@ bool gguf_utf8_valid(const char *s, uint64_t len);
 
 typedef struct gguf_writer gguf_writer;
 
-/* Fills dst (nbytes long) with the tensor's data at write time; returns EW_OK or an error. */
+/* Fills dst (nbytes long, uninitialised) with the tensor's data at write time; returns EW_OK
+ * or an error (which fails the write). For gguf_writer_write, dst is one scratch buffer of
+ * the largest filled tensor's size, reused for each tensor, so only one tensor's data is in
+ * memory at a time. */
 typedef ew_status (*gguf_fill_fn)(void *user, void *dst, uint64_t nbytes);
 
 gguf_writer *gguf_writer_new(void);          /* NULL on OOM */
 void gguf_writer_free(gguf_writer *w);
-/* Set metadata (replaces an existing key of the same name; keys are written in insertion
- * order). All return EW_ERR_NOMEM on OOM. */
+/* Set metadata (replaces an existing key of the same name in place; keys are written in
+ * order of first insertion). Keys must be 1..65535 bytes of valid UTF-8 (else
+ * EW_ERR_INVALID_ARG). All return EW_ERR_NOMEM on OOM. Note: llama.cpp's C reader rejects
+ * arrays of arrays (gguf-py and this reader accept them). */
 ew_status gguf_set_u32(gguf_writer *w, const char *key, uint32_t v);
 ew_status gguf_set_i32(gguf_writer *w, const char *key, int32_t v);
 ew_status gguf_set_u64(gguf_writer *w, const char *key, uint64_t v);
@@ -139,16 +144,22 @@ ew_status gguf_set_str(gguf_writer *w, const char *key, const char *v);
 /* Numeric/bool array: n elements of elem type, raw little-endian (copied). */
 ew_status gguf_set_arr(gguf_writer *w, const char *key, gguf_type elem, const void *data, uint64_t n);
 ew_status gguf_set_arr_str(gguf_writer *w, const char *key, const char *const *strs, uint64_t n);
-/* Generic: any value, incl. nested arrays (deep-copied). */
+/* Generic: any value, incl. nested arrays (deep-copied; at most GGUF_MAX_NESTING levels).
+ * A gguf_value read by gguf_open can be passed straight in. */
 ew_status gguf_set_value(gguf_writer *w, const char *key, const gguf_value *v);
 /* Add a tensor. data is referenced (not copied) and must live until the write; or fill
  * produces the bytes at write time; with neither, the data is zero. ne[] has n_dims
- * entries. Checks the name is unique, n_dims <= 4, ne[0] a multiple of the block size. */
+ * entries. Checks the name is unique and 1..63 bytes (llama.cpp's limit), n_dims 1..4,
+ * ne[j] >= 0, the type known (else EW_ERR_UNSUPPORTED), ne[0] a multiple of the block size,
+ * no size overflow; giving both data and fill is EW_ERR_INVALID_ARG. */
 ew_status gguf_add_tensor(gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                           const int64_t *ne, const void *data, gguf_fill_fn fill, void *user);
-/* Write the file (general.alignment honoured if set, else 32). */
+/* Write the file (general.alignment honoured if set: it must be a uint32 power of two; else
+ * 32). Streams to "<path>.tmp-<pid>-<n>" beside path and renames it into place after fsync,
+ * so a failed write leaves no partial file (and an existing file at path intact). */
 ew_status gguf_writer_write(gguf_writer *w, const char *path);
-/* Write to a fresh ew_malloc'ed buffer. */
+/* Write to a fresh ew_malloc'ed buffer (free it with ew_free, or hand it to
+ * gguf_open_memory with take_ownership). Same bytes as gguf_writer_write. */
 ew_status gguf_writer_write_mem(gguf_writer *w, void **out, size_t *size);
 
 #endif

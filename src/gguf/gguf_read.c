@@ -234,14 +234,20 @@ static void *rd_alloc(rd *r, uint64_t n, uint64_t elem, const char *for_what, ew
     return p;
 }
 
+/* The name of a field for messages: "key", or "string #5" for element idx of an array. */
+static const char *field_name(char *buf, size_t cap, const char *field, uint64_t idx) {
+    if (idx == UINT64_MAX) return field;
+    snprintf(buf, cap, "%s #%" PRIu64, field, idx);
+    return buf;
+}
+
 /* Check n bytes remain for field (element idx, if not UINT64_MAX); error otherwise. */
 static ew_status rd_need(const rd *r, uint64_t n, const char *field, uint64_t idx) {
     if (r->size - r->pos >= n) return EW_OK;
-    char ix[48] = "";
-    if (idx != UINT64_MAX) snprintf(ix, sizeof ix, " of element #%" PRIu64, idx);
+    char fb[64];
     return rd_err(r, EW_ERR_FORMAT, r->pos,
-                  "%s: file truncated: the %s%s needs %" PRIu64 " bytes but only %" PRIu64 " remain",
-                  r->what, field, ix, n, r->size - r->pos);
+                  "%s: file truncated: the %s needs %" PRIu64 " bytes but only %" PRIu64 " remain",
+                  r->what, field_name(fb, sizeof fb, field, idx), n, r->size - r->pos);
 }
 
 static ew_status rd_u32(rd *r, const char *field, uint32_t *v) {
@@ -260,19 +266,20 @@ static ew_status rd_u64(rd *r, const char *field, uint64_t *v) {
     return EW_OK;
 }
 
-/* Read a GGUF string (u64 length + bytes) that points into the image. */
+/* Read a GGUF string (u64 length + bytes) that points into the image. field names it in
+ * messages ("key", "name", "string" + element idx). */
 static ew_status rd_str(rd *r, const char *field, uint64_t idx, gguf_str *out) {
-    ew_status st = rd_need(r, 8, field, idx);
-    if (st) return st;
+    char fb[64];
+    if (r->size - r->pos < 8)
+        return rd_err(r, EW_ERR_FORMAT, r->pos,
+                      "%s: file truncated: the length of the %s needs 8 bytes but only %" PRIu64 " remain",
+                      r->what, field_name(fb, sizeof fb, field, idx), r->size - r->pos);
     uint64_t len;
     memcpy(&len, r->p + r->pos, 8);
-    if (len > r->size - r->pos - 8) {
-        char ix[48] = "";
-        if (idx != UINT64_MAX) snprintf(ix, sizeof ix, " of element #%" PRIu64, idx);
+    if (len > r->size - r->pos - 8)
         return rd_err(r, EW_ERR_FORMAT, r->pos,
-                      "%s: %s%s length %" PRIu64 " exceeds the %" PRIu64 " bytes left in the file",
-                      r->what, field, ix, len, r->size - r->pos - 8);
-    }
+                      "%s: the %s length %" PRIu64 " exceeds the %" PRIu64 " bytes left in the file",
+                      r->what, field_name(fb, sizeof fb, field, idx), len, r->size - r->pos - 8);
     out->ptr = (const char *)r->p + r->pos + 8;
     out->len = len;
     r->pos += 8 + len;
@@ -416,8 +423,8 @@ static ew_status parse_alignment(rd *r) {
     f->alignment = GGUF_DEFAULT_ALIGNMENT;
     const gguf_value *v = gguf_get(f, "general.alignment");
     if (!v) return EW_OK;
-    bool neg;
-    uint64_t a;
+    bool neg = false;
+    uint64_t a = 0;
     if (!int_value(v, &neg, &a))
         return rd_err(r, EW_ERR_FORMAT, r->align_off, "general.alignment has type %s, expected uint32",
                       gguf_type_name(v->type));
@@ -511,12 +518,14 @@ static ew_status check_tensor_data(rd *r, const uint64_t *info_off) {
     for (uint64_t i = 0; i < f->n_tensors; i++) {
         gguf_tensor *t = &f->tensors[i];
         uint64_t beg, end;
-        if (!ew_add_u64(f->data_offset, t->offset, &beg) || !ew_add_u64(beg, t->nbytes, &end) || end > f->size)
+        bool wraps = !ew_add_u64(f->data_offset, t->offset, &beg);
+        if (wraps || !ew_add_u64(beg, t->nbytes, &end) || end > f->size) {
+            char fo[48] = "";
+            if (!wraps) snprintf(fo, sizeof fo, " (file offset 0x%" PRIx64 ")", beg);
             return rd_err(r, EW_ERR_FORMAT, info_off[i],
-                          "tensor '%s' needs %" PRIu64 " bytes at data offset 0x%" PRIx64
-                          " (file offset 0x%" PRIx64 ") but the file ends at 0x%" PRIx64,
-                          esc(e, sizeof e, t->name.ptr, t->name.len), t->nbytes, t->offset,
-                          f->data_offset + t->offset, f->size);
+                          "tensor '%s' needs %" PRIu64 " bytes at data offset 0x%" PRIx64 "%s but the file ends at 0x%" PRIx64,
+                          esc(e, sizeof e, t->name.ptr, t->name.len), t->nbytes, t->offset, fo, f->size);
+        }
         t->data = f->base + beg;
         if (t->nbytes) sp[n++] = (span){t->offset, t->offset + t->nbytes, i};
     }
@@ -742,24 +751,24 @@ static ew_status get_int(const gguf_file *f, const char *key, uint64_t neg_max, 
 }
 
 ew_status gguf_get_u32(const gguf_file *f, const char *key, uint32_t *out) {
-    bool neg;
-    uint64_t m;
+    bool neg = false;
+    uint64_t m = 0;
     ew_status st = get_int(f, key, 0, UINT32_MAX, "uint32", &neg, &m);
     if (!st) *out = (uint32_t)m;
     return st;
 }
 
 ew_status gguf_get_u64(const gguf_file *f, const char *key, uint64_t *out) {
-    bool neg;
-    uint64_t m;
+    bool neg = false;
+    uint64_t m = 0;
     ew_status st = get_int(f, key, 0, UINT64_MAX, "uint64", &neg, &m);
     if (!st) *out = m;
     return st;
 }
 
 ew_status gguf_get_i32(const gguf_file *f, const char *key, int32_t *out) {
-    bool neg;
-    uint64_t m;
+    bool neg = false;
+    uint64_t m = 0;
     ew_status st = get_int(f, key, (uint64_t)INT32_MAX + 1, INT32_MAX, "int32", &neg, &m);
     if (!st) *out = neg ? (int32_t)(-(int64_t)m) : (int32_t)m;
     return st;

@@ -1,8 +1,8 @@
 /*
  * kernels.h - the layer pieces of a transformer forward pass, on float rows, plus the
  * weight x activation products on quantized weights. Scalar reference implementations
- * live in *_ref.c; SIMD versions (issue: fast kernels) have the same signatures and are
- * chosen once at start by the dispatch table.
+ * live in *_ref.c; SIMD versions have the same signatures and are chosen once at start by
+ * the dispatch table (dispatch.h).
  */
 #ifndef EW_KERNELS_H
 #define EW_KERNELS_H
@@ -40,6 +40,11 @@ size_t ew_matmul_act_bytes(const ew_tensor *w, int n_tok);
  * ew_matmul_act_bytes() bytes: activations are converted to the weight's vec_dot_type
  * once per row, then every weight row is dotted with them. Parallel over rows of W. */
 void ew_matmul(ew_pool *pool, const ew_tensor *w, const float *x, float *y, int n_tok, void *act);
+/* ew_matmul with the kernels of table k (dispatch.h) instead of the level in force; tests
+ * and benchmarks compare levels with it. */
+struct ew_kernels;
+void ew_matmul_with(const struct ew_kernels *k, ew_pool *pool, const ew_tensor *w, const float *x,
+                    float *y, int n_tok, void *act);
 /* Dequantize row `row` of w into out (K floats). */
 void ew_tensor_get_row(const ew_tensor *w, int64_t row, float *out);
 

@@ -1,7 +1,10 @@
 /* matmul.c - weight x activations on quantized weights: activations converted once per
- * row to the weight's vec_dot_type, rows of W split across the thread pool. */
+ * row to the weight's vec_dot_type, rows of W split across the thread pool. The quantizer
+ * and the dot come from the kernel table (dispatch.h), looked up once per call. */
 #include "kernels/kernels.h"
+#include "kernels/dispatch.h"
 #include "quant/quant.h"
+#include <math.h>
 #include <string.h>
 
 size_t ew_matmul_act_bytes(const ew_tensor *w, int n_tok) {
@@ -15,6 +18,7 @@ void ew_tensor_get_row(const ew_tensor *w, int64_t row, float *out) {
 
 typedef struct matmul_job {
     const ew_tensor *w;
+    ew_vec_dot_fn dot;
     const uint8_t *act;
     size_t act_row;
     float *y;
@@ -30,16 +34,28 @@ static void matmul_rows(void *ctx, int64_t r0, int64_t r1, int ith) {
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *wr = (const uint8_t *)j->w->data + (size_t)r * j->w->row_bytes;
         for (int t = 0; t < j->n_tok; t++)
-            j->y[(size_t)t * N + r] = ew_vec_dot_ref(j->w->type, K, wr, j->act + (size_t)t * j->act_row);
+            j->y[(size_t)t * N + r] = j->dot(K, wr, j->act + (size_t)t * j->act_row);
     }
 }
 
-void ew_matmul(ew_pool *pool, const ew_tensor *w, const float *x, float *y, int n_tok, void *act) {
-    const ew_type_traits *tt = ew_type_get(w->type);
-    const int64_t K = w->ne[0];
-    const size_t act_row = ew_row_size(tt->vec_dot_type, K);
+/* y = W x for n_tok rows with the kernels of table k. A weight type without kernels gives
+ * NaN outputs, as the scalar reference dot does. */
+void ew_matmul_with(const ew_kernels *k, ew_pool *pool, const ew_tensor *w, const float *x,
+                    float *y, int n_tok, void *act) {
+    const int64_t K = w->ne[0], N = w->ne[1];
+    const ew_type_kernels *tk = w->type < EW_TYPE_COUNT ? &k->type[w->type] : NULL;
+    if (!tk || !tk->vec_dot || !tk->quantize) {
+        for (size_t i = 0; i < (size_t)n_tok * (size_t)N; i++) y[i] = NAN;
+        return;
+    }
+    const size_t act_row = ew_row_size(tk->act_type, K);
     for (int t = 0; t < n_tok; t++)
-        ew_quantize_row_ref(tt->vec_dot_type, x + (size_t)t * K, (uint8_t *)act + (size_t)t * act_row, K);
-    matmul_job j = {w, act, act_row, y, n_tok};
-    ew_pool_for(pool, w->ne[1], 0, matmul_rows, &j);
+        tk->quantize(x + (size_t)t * K, (uint8_t *)act + (size_t)t * act_row, K);
+    matmul_job j = {w, tk->vec_dot, act, act_row, y, n_tok};
+    ew_pool_for(pool, N, 0, matmul_rows, &j);
+}
+
+/* y = W x with the kernels of the level in force (ew_kernels_get). */
+void ew_matmul(ew_pool *pool, const ew_tensor *w, const float *x, float *y, int n_tok, void *act) {
+    ew_matmul_with(ew_kernels_get(), pool, w, x, y, n_tok, act);
 }

@@ -7,7 +7,7 @@
  * Ported rules: every non-IQ file type (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K,
  * Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K), incl. the output / tied-embedding rule, the
  * use_more_bits layers, the 70B attn_v rule, the 8-expert rules and the fallback when a
- * row length is not a multiple of the block size. Not ported: IQ*/TQ* types, imatrix-only
+ * row length is not a multiple of the block size. Not ported: the IQ and TQ types, imatrix-only
  * rules, user overrides (--tensor-type, --output-tensor-type, --pure).
  */
 #ifndef EW_FTYPE_H

@@ -39,6 +39,9 @@ ew_status ew_tokenizer_encode(const ew_tokenizer *t, const char *text, size_t le
 /* Same contract as the public ew_token_to_bytes(). */
 int ew_tokenizer_decode_token(const ew_tokenizer *t, int32_t id, bool render_special,
                               char *buf, size_t cap);
+/* The streaming detokenizer of ew_detok_new() over a tokenizer directly (tests, tools). The
+ * tokenizer must outlive it. Control tokens print nothing. */
+ew_status ew_detok_new_from_tokenizer(const ew_tokenizer *t, ew_detok **out);
 
 /* ---- vocabularies from tokenizer files (for synth and tests) ---- */
 

@@ -9,8 +9,10 @@ fail=0; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
 
 "$BIN" run -m "$M" -n 200 --temp 0 -t 2 >"$tmp/out" 2>"$tmp/err"
-printf '%s' "$(cat "$tmp/out")" >"$tmp/out.trim"   # run ends with a newline; the file has none
-check "greedy 200 from BOS matches llama2.c" "cmp -s '$tmp/out.trim' '$SHARED/models/stories260K/expected-greedy-200.txt'"
+check "greedy 200 from BOS matches llama2.c" "cmp -s '$tmp/out' '$SHARED/models/stories260K/expected-greedy-200.txt'"
+# "Once upon a time": 120 positions in total as llama2.c counts them (BOS + 4 prompt tokens here)
+"$BIN" run -m "$M" -p "Once upon a time" -n 116 --temp 0 -t 1 >"$tmp/out2" 2>/dev/null
+check "greedy with prompt matches llama2.c" "cmp -s '$tmp/out2' '$SHARED/models/stories260K/expected-greedy-prompt-once-upon-a-time-120.txt'"
 check "summary line on stderr" "grep -q 'tok/s' '$tmp/err' && grep -q 'peak RSS' '$tmp/err'"
 
 # bad input: one line naming the problem, exit 1

@@ -33,6 +33,7 @@ static void greedy(ew_model *m, ew_kv_type kv, const char *prompt, int n, sink *
         CHECK_OK(ew_generate(s, smp, prompt, &gp, collect, out, &gs));
         CHECKF(gs.n_gen == n, "generated %d tokens, wanted %d", gs.n_gen, n);
     }
+    collect("\n", 1, out); /* llama2.c ends its output with a newline */
     ew_sampler_free(smp);
     ew_session_free(s);
 }

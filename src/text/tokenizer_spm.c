@@ -1,0 +1,93 @@
+/*
+ * tokenizer_spm.c - SentencePiece-style BPE (tokenizer.ggml.model = "llama"), as llama.cpp's
+ * llm_tokenizer_spm_session: spaces become U+2581 (with one more in front when the fragment
+ * gets a space prefix), the text is cut into UTF-8 characters (by lead byte, unvalidated),
+ * and adjacent symbols are merged while the merged text is a token, the highest-scoring
+ * merge first (ties to the left). Symbols left outside the vocabulary are emitted as their
+ * bytes' <0xNN> tokens.
+ */
+#include "text/tokenizer_internal.h"
+
+#include <string.h>
+
+/* Maps a float score to a key whose ascending order is the descending order of scores
+ * (-0 and +0 compare equal, as in C). */
+static inline uint32_t score_key(float f) {
+    if (f == 0.0f) f = 0.0f;
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u); /* ascending float -> ascending u */
+    return ~u;
+}
+
+/* Queues the merge of symbols l and r if their joined text is a token. */
+static void try_bigram(const ew_tokenizer *t, const char *w, ew_sym *sym, ew_bigram *heap, size_t *nh,
+                       int32_t l, int32_t r) {
+    if (l < 0 || r < 0) return;
+    uint32_t size = sym[l].n + sym[r].n;
+    int32_t id = ew_strmap_get(&t->vocab, w + sym[l].off, size);
+    if (id < 0) return;
+    ew_bigram b = {((uint64_t)score_key(t->score[id]) << 32) | (uint32_t)l, l, r, size};
+    ew_heap_push(heap, nh, b);
+}
+
+/* Encodes one raw-text fragment (no special tokens inside) and appends the ids. */
+ew_status ew_spm_encode(const ew_tokenizer *t, ew_tok_scratch *s, const char *text, size_t len,
+                        bool space_prefix, ew_tok_out *o) {
+    ew_status st;
+    size_t need;
+    if (!ew_mul_size(len + 1, 3, &need)) return ew_error(EW_ERR_RANGE, "tokenizer: text too long");
+    if (need > INT32_MAX) return ew_error(EW_ERR_RANGE, "tokenizer: a text fragment of %zu bytes is too long", len);
+    if ((st = ew_tok_reserve((void **)&s->buf, &s->buf_cap, need, 1))) return st;
+    char *w = s->buf;
+    size_t n = 0;
+    if (space_prefix) { memcpy(w, "\xe2\x96\x81", 3); n = 3; }
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == ' ') { memcpy(w + n, "\xe2\x96\x81", 3); n += 3; }
+        else w[n++] = text[i];
+    }
+    if (n == 0) return EW_OK;
+
+    if ((st = ew_tok_reserve(&s->sym, &s->sym_cap, n, sizeof(ew_sym)))) return st;
+    ew_sym *sym = s->sym;
+    int32_t ns = 0;
+    for (size_t off = 0; off < n;) {
+        size_t cl = EW_MIN(ew_utf8_len((unsigned char)w[off]), n - off);
+        sym[ns] = (ew_sym){ns - 1, -1, (uint32_t)off, (uint32_t)cl};
+        if (ns > 0) sym[ns - 1].next = ns;
+        ns++;
+        off += cl;
+    }
+    if (ns > 1) {
+        if ((st = ew_tok_reserve(&s->heap, &s->heap_cap, (size_t)ns * 3, sizeof(ew_bigram)))) return st;
+        ew_bigram *heap = s->heap;
+        size_t nh = 0;
+        for (int32_t i = 1; i < ns; i++) try_bigram(t, w, sym, heap, &nh, i - 1, i);
+        while (nh) {
+            ew_bigram b = ew_heap_pop(heap, &nh);
+            ew_sym *l = &sym[b.left], *r = &sym[b.right];
+            if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
+            l->n += r->n;
+            r->n = 0;
+            l->next = r->next;
+            if (r->next >= 0) sym[r->next].prev = b.left;
+            try_bigram(t, w, sym, heap, &nh, l->prev, b.left);
+            try_bigram(t, w, sym, heap, &nh, b.left, l->next);
+        }
+    }
+    for (int32_t i = 0; i != -1; i = sym[i].next) {
+        const char *p = w + sym[i].off;
+        int32_t id = ew_strmap_get(&t->vocab, p, sym[i].n);
+        if (id >= 0) {
+            ew_out_push(o, id);
+            continue;
+        }
+        /* byte fallback; llama.cpp throws when a byte has no token: use <unk> then */
+        for (uint32_t j = 0; j < sym[i].n; j++) {
+            int32_t b = t->byte_tok[(unsigned char)p[j]];
+            if (b < 0) b = t->id.unk;
+            if (b >= 0) ew_out_push(o, b);
+        }
+    }
+    return EW_OK;
+}
