@@ -69,8 +69,9 @@ typedef struct gguf_file {
     uint64_t n_tensors;
     gguf_tensor *tensors;
     uint64_t alignment;
-    uint64_t data_offset;       /* start of the data section in the file (may lie past the
-                                   end when there are no tensors: vocab-only files) */
+    uint64_t data_offset;       /* start of the data section in the file: aligned and
+                                   <= size; with no tensors, min(aligned offset, size)
+                                   (vocab-only files often end before the padding) */
     /* private */
     int mapped;                 /* 1 = munmap on close; 2 = ew_free(base) on close */
     void *arena;                /* parser allocations */

@@ -609,6 +609,8 @@ static ew_status parse(gguf_impl *g) {
     uint64_t pad = (f->alignment - r.pos % f->alignment) % f->alignment;
     if (!ew_add_u64(r.pos, pad, &f->data_offset))
         return rd_err(&r, EW_ERR_FORMAT, r.pos, "data section offset overflows with alignment %" PRIu64, f->alignment);
+    /* vocab-only files may end before the padding: keep data_offset inside the file */
+    if (f->n_tensors == 0 && f->data_offset > f->size) f->data_offset = f->size;
     return check_tensor_data(&r, info_off);
 }
 

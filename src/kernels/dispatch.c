@@ -11,7 +11,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#if defined(__x86_64__) || defined(__i386__)
+/* x86-64 only: CMake builds the *_avx2.c files (with their ISA flags) for x86_64 alone. */
+#if defined(__x86_64__)
 #define EW_DISPATCH_X86 1
 #endif
 

@@ -284,6 +284,20 @@ static void load_byte_tokens(ew_tokenizer *t) {
     }
 }
 
+/* SPM merges never cross a position where a character other than U+2581 is followed by
+ * U+2581 if no token holds that pattern: a merge there would make such a token. (Tokens are
+ * valid UTF-8, so the symbols a token is merged from are its characters.) */
+static bool spm_words_independent(const ew_tokenizer *t) {
+    for (uint32_t i = 0; i < t->n_vocab; i++) {
+        const char *s = tok_text(t, i);
+        uint32_t n = t->len[i];
+        if (!gguf_utf8_valid(s, n)) return false;
+        for (uint32_t k = 1; k + 3 <= n; k++)
+            if (!memcmp(s + k, "\xe2\x96\x81", 3) && (k < 3 || memcmp(s + k - 3, "\xe2\x96\x81", 3))) return false;
+    }
+    return true;
+}
+
 /* Builds a tokenizer from a spec (see tokenizer_internal.h). */
 ew_status ew_tokenizer_build(const ew_tok_spec *sp, ew_tokenizer **out) {
     *out = NULL;
@@ -332,6 +346,7 @@ ew_status ew_tokenizer_build(const ew_tok_spec *sp, ew_tokenizer **out) {
         if ((st = ew_pretok_new(t->pre.id, &t->pretok))) goto fail;
     }
     load_byte_tokens(t);
+    if (t->type == EW_VOCAB_SPM) t->spm_split = spm_words_independent(t);
     load_ids(t, sp);
     if (sp->add_bos >= 0) t->add_bos = sp->add_bos;
     if (sp->add_eos >= 0) t->add_eos = sp->add_eos;

@@ -86,6 +86,8 @@ struct ew_tokenizer {
     uint32_t *piece_len;
     ew_tok_ids id;
     bool add_bos, add_eos, add_space_prefix, clean_spaces;
+    bool spm_split;           /* no token has U+2581 right after another character: SPM may
+                                 merge each "word" (a U+2581 after a non-U+2581) on its own */
     int32_t *special;         /* control/user-defined/unknown ids, longest text first */
     uint32_t n_special;
     uint8_t *eog;             /* n_vocab flags */

@@ -31,6 +31,11 @@ static void try_bigram(const ew_tokenizer *t, const char *w, ew_sym *sym, ew_big
     ew_heap_push(heap, nh, b);
 }
 
+/* True if symbol y is exactly one U+2581. */
+static inline bool is_escaped_space(const char *w, const ew_sym *y) {
+    return y->n == 3 && !memcmp(w + y->off, "\xe2\x96\x81", 3);
+}
+
 /* Encodes one raw-text fragment (no special tokens inside) and appends the ids. */
 ew_status ew_spm_encode(const ew_tokenizer *t, ew_tok_scratch *s, const char *text, size_t len,
                         bool space_prefix, ew_tok_out *o) {
@@ -53,41 +58,51 @@ ew_status ew_spm_encode(const ew_tokenizer *t, ew_tok_scratch *s, const char *te
     int32_t ns = 0;
     for (size_t off = 0; off < n;) {
         size_t cl = EW_MIN(ew_utf8_len((unsigned char)w[off]), n - off);
-        sym[ns] = (ew_sym){ns - 1, -1, (uint32_t)off, (uint32_t)cl};
-        if (ns > 0) sym[ns - 1].next = ns;
+        sym[ns] = (ew_sym){ns - 1, ns + 1, (uint32_t)off, (uint32_t)cl};
         ns++;
         off += cl;
     }
-    if (ns > 1) {
-        if ((st = ew_tok_reserve(&s->heap, &s->heap_cap, (size_t)ns * 3, sizeof(ew_bigram)))) return st;
-        ew_bigram *heap = s->heap;
-        size_t nh = 0;
-        for (int32_t i = 1; i < ns; i++) try_bigram(t, w, sym, heap, &nh, i - 1, i);
-        while (nh) {
-            ew_bigram b = ew_heap_pop(heap, &nh);
-            ew_sym *l = &sym[b.left], *r = &sym[b.right];
-            if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
-            l->n += r->n;
-            r->n = 0;
-            l->next = r->next;
-            if (r->next >= 0) sym[r->next].prev = b.left;
-            try_bigram(t, w, sym, heap, &nh, l->prev, b.left);
-            try_bigram(t, w, sym, heap, &nh, b.left, l->next);
+    /* Merge word by word when no token can span a word start (see ew_tokenizer.spm_split):
+     * the same result as merging the whole text at once, with small heaps. */
+    for (int32_t a = 0; a < ns;) {
+        int32_t b = a + 1;
+        if (t->spm_split)
+            while (b < ns && !(is_escaped_space(w, &sym[b]) && !is_escaped_space(w, &sym[b - 1]))) b++;
+        else b = ns;
+        sym[a].prev = -1;
+        sym[b - 1].next = -1;
+        if (b - a > 1) {
+            if ((st = ew_tok_reserve(&s->heap, &s->heap_cap, (size_t)(b - a) * 3, sizeof(ew_bigram)))) return st;
+            ew_bigram *heap = s->heap;
+            size_t nh = 0;
+            for (int32_t i = a + 1; i < b; i++) try_bigram(t, w, sym, heap, &nh, i - 1, i);
+            while (nh) {
+                ew_bigram g = ew_heap_pop(heap, &nh);
+                ew_sym *l = &sym[g.left], *r = &sym[g.right];
+                if (l->n == 0 || r->n == 0 || l->n + r->n != g.size) continue; /* stale */
+                l->n += r->n;
+                r->n = 0;
+                l->next = r->next;
+                if (r->next >= 0) sym[r->next].prev = g.left;
+                try_bigram(t, w, sym, heap, &nh, l->prev, g.left);
+                try_bigram(t, w, sym, heap, &nh, g.left, l->next);
+            }
         }
-    }
-    for (int32_t i = 0; i != -1; i = sym[i].next) {
-        const char *p = w + sym[i].off;
-        int32_t id = ew_strmap_get(&t->vocab, p, sym[i].n);
-        if (id >= 0) {
-            ew_out_push(o, id);
-            continue;
+        for (int32_t i = a; i != -1; i = sym[i].next) {
+            const char *p = w + sym[i].off;
+            int32_t id = ew_strmap_get(&t->vocab, p, sym[i].n);
+            if (id >= 0) {
+                ew_out_push(o, id);
+                continue;
+            }
+            /* byte fallback; llama.cpp throws when a byte has no token: use <unk> then */
+            for (uint32_t j = 0; j < sym[i].n; j++) {
+                int32_t bt = t->byte_tok[(unsigned char)p[j]];
+                if (bt < 0) bt = t->id.unk;
+                if (bt >= 0) ew_out_push(o, bt);
+            }
         }
-        /* byte fallback; llama.cpp throws when a byte has no token: use <unk> then */
-        for (uint32_t j = 0; j < sym[i].n; j++) {
-            int32_t b = t->byte_tok[(unsigned char)p[j]];
-            if (b < 0) b = t->id.unk;
-            if (b >= 0) ew_out_push(o, b);
-        }
+        a = b;
     }
     return EW_OK;
 }

@@ -79,7 +79,8 @@ static void walk_file(const gguf_file *f) {
         call_getters(f, buf);
         walk_value(f, &kv->val, 0);
     }
-    REQUIRE(f->alignment && !(f->alignment & (f->alignment - 1)));
+    REQUIRE(f->alignment && !(f->alignment & (f->alignment - 1)) && f->data_offset <= f->size);
+    REQUIRE(f->n_tensors == 0 || f->data_offset % f->alignment == 0);
     for (uint64_t i = 0; i < f->n_tensors; i++) {
         const gguf_tensor *t = &f->tensors[i];
         REQUIRE(t->n_dims >= 1 && t->n_dims <= GGUF_MAX_DIMS && t->offset % f->alignment == 0);
@@ -112,8 +113,11 @@ static bool copy_to_writer(const gguf_file *f, gguf_writer *w) {
     return true;
 }
 
-/* Re-encode f and parse the result: it must parse and hold the same keys and tensors. */
+/* Re-encode f and parse the result: it must parse and hold the same keys and tensors.
+ * Skipped for alignments above 1 MiB: the output is padded to the alignment, and a tiny input
+ * can ask for 2^62 (valid, but not worth gigabytes per run). */
 static void round_trip(const gguf_file *f) {
+    if (f->alignment > (1u << 20)) return;
     gguf_writer *w = gguf_writer_new();
     void *img = NULL;
     size_t n = 0;

@@ -466,7 +466,7 @@ static bool test_vocab(void) {
     if (!f) return true;
     const gguf_value *v;
     gguf_str s;
-    CHECK(f->n_tensors == 0 && f->n_kv == 16);
+    CHECK(f->n_tensors == 0 && f->n_kv == 16 && f->data_offset == f->size);
     CHECK_OK(gguf_get_str(f, "tokenizer.ggml.model", &s));
     CHECK(gguf_str_eq(s, "gpt2"));
     CHECK_OK(gguf_get_arr(f, "tokenizer.ggml.tokens", GGUF_TYPE_STRING, &v));

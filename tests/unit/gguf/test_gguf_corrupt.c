@@ -120,6 +120,19 @@ static void test_alignment(void) {
     CASE("alignment 2^31", patch_u32(m, g_o.align_val, 0x80000000u), EW_ERR_FORMAT, "alignment 2147483648");
 }
 
+/* Found by the fuzzer: no tensors and general.alignment = 2^30 is valid, and data_offset
+ * must stay inside the file (the writer would pad a copy to 1 GiB). */
+static void test_huge_alignment_no_tensors(void) {
+    tb b = {0};
+    tb_u32(&b, GGUF_MAGIC); tb_u32(&b, 3); tb_u64(&b, 0); tb_u64(&b, 1);
+    tb_str(&b, "general.alignment"); tb_u32(&b, GGUF_TYPE_UINT32); tb_u32(&b, 1u << 30);
+    gguf_file *f = NULL;
+    CHECK_OK(gguf_open_memory(b.p, b.len, false, "align.gguf", &f));
+    CHECK(f && f->alignment == (1u << 30) && f->data_offset == f->size);
+    gguf_close(f);
+    free(b.p);
+}
+
 static void test_tensors(void) {
     CASE("n_dims 0", patch_u32(m, g_o.ti_ndims[0], 0), EW_ERR_FORMAT, "tensor 't.f32': n_dims 0 is out of range 1..4");
     CASE("n_dims 5", patch_u32(m, g_o.ti_ndims[2], 5), EW_ERR_FORMAT, "n_dims 5");
@@ -333,6 +346,7 @@ int main(void) {
     test_arrays();
     test_alignment();
     test_tensors();
+    test_huge_alignment_no_tensors();
     test_nesting();
     test_truncation();
     test_oom_open();
