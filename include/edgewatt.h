@@ -110,6 +110,8 @@ ew_status ew_tokenize(const ew_model *m, const char *text, size_t len, bool add_
 int ew_token_to_bytes(const ew_model *m, int32_t id, bool render_special, char *buf, size_t cap);
 int32_t ew_token_bos(const ew_model *m);
 int32_t ew_token_eos(const ew_model *m);
+/* True when ew_tokenize(add_special) puts BOS first (the model's add_bos_token). */
+bool ew_token_add_bos(const ew_model *m);
 /* True for end-of-generation tokens (EOS, EOT, <|im_end|> ...). */
 bool ew_token_is_eog(const ew_model *m, int32_t id);
 int ew_n_vocab(const ew_model *m);

@@ -97,7 +97,7 @@ int cmd_perplexity(int argc, char **argv) {
     if (ew_session_new(m, &sp, &s) != EW_OK) { cli_fail("perplexity", "%s", ew_last_error()); goto out; }
     fprintf(stderr, "perplexity: calculating perplexity over %ld chunks, n_ctx=%d\n", n_chunks, n_ctx);
     const int n_vocab = ew_n_vocab(m), first = n_ctx / 2;
-    const int32_t bos = ew_token_bos(m);
+    const int32_t bos = ew_token_add_bos(m) ? ew_token_bos(m) : -1; /* as llama.cpp: only if the model adds BOS */
     double nll = 0, nll2 = 0;
     long count = 0;
     t0 = ew_time_s();

@@ -140,7 +140,7 @@ int cmd_synth(int argc, char **argv) {
     double t0 = ew_time_s();
     ew_status st = ew_synth_write_file(s, a.out);
     if (st != EW_OK) {
-        int rc = cli_fail(VERB, "%s: %s", a.out, ew_last_error());
+        int rc = cli_fail(VERB, "%s", ew_last_error());
         ew_synth_free(s);
         return rc;
     }

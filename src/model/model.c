@@ -306,5 +306,6 @@ int ew_token_to_bytes(const ew_model *m, int32_t id, bool render_special, char *
 
 int32_t ew_token_bos(const ew_model *m) { return ew_tokenizer_bos(m->tok); }
 int32_t ew_token_eos(const ew_model *m) { return ew_tokenizer_eos(m->tok); }
+bool ew_token_add_bos(const ew_model *m) { return ew_tokenizer_add_bos(m->tok); }
 bool ew_token_is_eog(const ew_model *m, int32_t id) { return ew_tokenizer_is_eog(m->tok, id); }
 int ew_n_vocab(const ew_model *m) { return m->hp.n_vocab; }

@@ -200,7 +200,10 @@ static ew_status plan_vocab(ew_synth *s) {
 ew_status ew_synth_new(const char *preset, const char *type_name, uint64_t seed, ew_synth **out) {
     *out = NULL;
     int ft = ew_ftype_from_name(type_name);
-    if (!ftype_ok(ft))
+    if (ft >= 0 && !ftype_ok(ft))
+        return ew_error(EW_ERR_UNSUPPORTED, "type %s cannot be written yet: no %s quantizer (valid: %s)",
+                        ew_ftype_name(ft), ew_type_name(ew_ftype_default_type((ew_ftype)ft)), ew_synth_type_names());
+    if (ft < 0)
         return ew_error(EW_ERR_INVALID_ARG, "unknown type '%s' (valid: %s)", type_name ? type_name : "",
                         ew_synth_type_names());
     ew_synth *s = ew_calloc(1, sizeof *s);
@@ -534,4 +537,16 @@ ew_status ew_synth_write_mem(ew_synth *s, void **data, size_t *size) {
     *size = 0;
     ew_status st = ew_synth_writer(s, &w);
     return st ? st : gguf_writer_write_mem(w, data, size);
+}
+
+/* Write to memory and hand the image to the model loader (which then owns it). */
+ew_status ew_synth_load(ew_synth *s, const ew_model_params *params, ew_model **out) {
+    void *data;
+    size_t size;
+    *out = NULL;
+    ew_status st = ew_synth_write_mem(s, &data, &size);
+    if (st) return st;
+    char name[160];
+    snprintf(name, sizeof name, "synth:%s:%s", s->plan.preset, s->plan.ftype_name);
+    return ew_model_load_memory(data, size, true, name, params, out);
 }

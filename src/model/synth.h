@@ -69,7 +69,8 @@ typedef struct ew_synth ew_synth;
 
 /* Parse the preset, resolve the file type and plan every tensor (names, shapes, types). No
  * weight data is generated and the vocabulary is not read yet. Unknown preset or type:
- * EW_ERR_NOT_FOUND / EW_ERR_INVALID_ARG with a message listing the valid names. */
+ * EW_ERR_NOT_FOUND / EW_ERR_INVALID_ARG, a file type without a quantizer yet:
+ * EW_ERR_UNSUPPORTED; each with a message listing the valid names. */
 ew_status ew_synth_new(const char *preset, const char *type_name, uint64_t seed, ew_synth **out);
 void ew_synth_free(ew_synth *s);
 const ew_synth_plan *ew_synth_get_plan(const ew_synth *s);
@@ -83,6 +84,10 @@ ew_status ew_synth_writer(ew_synth *s, gguf_writer **out);
 /* Build the writer (if needed) and write a GGUF file / a fresh ew_malloc'ed image. */
 ew_status ew_synth_write_file(ew_synth *s, const char *path);
 ew_status ew_synth_write_mem(ew_synth *s, void **data, size_t *size);
+
+/* Write the synthetic model to memory and load it as a model (what `bench --like` does);
+ * the model owns the image and frees it with itself. */
+ew_status ew_synth_load(ew_synth *s, const ew_model_params *params, ew_model **out);
 
 /* The presets of the data file, in file order. */
 typedef struct ew_synth_preset_info {

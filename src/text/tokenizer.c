@@ -508,6 +508,9 @@ int32_t ew_tokenizer_bos(const ew_tokenizer *t) { return t ? t->id.bos : -1; }
 int32_t ew_tokenizer_eos(const ew_tokenizer *t) { return t ? t->id.eos : -1; }
 
 /* True when encoding puts a space in front of the text (SPM). */
+/* Whether encoding with add_special puts BOS first. */
+bool ew_tokenizer_add_bos(const ew_tokenizer *t) { return t->add_bos; }
+
 bool ew_tokenizer_add_space_prefix(const ew_tokenizer *t) { return t && t->add_space_prefix; }
 
 /* True for ids in the end-of-generation set; false for anything out of range. */

@@ -29,6 +29,8 @@ bool ew_tokenizer_is_eog(const ew_tokenizer *t, int32_t id);
 /* True when the tokenizer adds a space prefix (SPM): a decoder strips the leading space
  * of the first piece it prints after BOS, as sentencepiece does. */
 bool ew_tokenizer_add_space_prefix(const ew_tokenizer *t);
+/* True when encoding with add_special puts BOS first (tokenizer.ggml.add_bos_token). */
+bool ew_tokenizer_add_bos(const ew_tokenizer *t);
 /* The token's text as stored in the vocabulary (not decoded), or NULL for a bad id. */
 const char *ew_tokenizer_piece(const ew_tokenizer *t, int32_t id);
 

@@ -395,6 +395,18 @@ static void test_tiny_preset(void) {
             check_runs(data, size, "tiny");
         }
         ew_free(data);
+        /* straight into a model, as bench --like does */
+        ew_model *m = NULL;
+        ew_model_params mp = ew_model_default_params();
+        mp.n_threads = 2;
+        CHECK_OK(ew_synth_load(s, &mp, &m));
+        if (m) {
+            ew_model_info info;
+            ew_model_get_info(m, &info);
+            CHECK(info.n_layer == 3 && info.n_embd == 64 && info.n_vocab == 300 && info.head_dim == 16);
+            CHECK(!strcmp(info.arch, "llama"));
+            ew_model_free(m);
+        }
         ew_synth_free(s);
     }
     if (saved) { setenv("EW_DATA_DIR", saved, 1); free(saved); }
