@@ -81,7 +81,8 @@ ew_model_params ew_model_default_params(void);
 /* Load a GGUF model from path. On failure *out is NULL and ew_last_error() says why. */
 ew_status ew_model_load(const char *path, const ew_model_params *params, ew_model **out);
 /* Load from a GGUF image in memory. The buffer must outlive the model; if take_ownership,
- * it was allocated by the library (e.g. by synth) and the model frees it. */
+ * it was allocated by the library (e.g. by synth) and passes to the model at the call: the
+ * model frees it, and so does this function when it fails. */
 ew_status ew_model_load_memory(void *data, size_t size, bool take_ownership, const char *name,
                                const ew_model_params *params, ew_model **out);
 void ew_model_free(ew_model *m);

@@ -136,6 +136,13 @@ int cmd_synth(int argc, char **argv) {
         ew_synth_free(s);
         return cli_fail(VERB, "missing -o FILE");
     }
+    struct stat sb;
+    if (stat(a.out, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* the writer replaces the target atomically (temp file + rename): that must not
+         * turn /dev/null or a fifo into a regular file */
+        ew_synth_free(s);
+        return cli_fail(VERB, "%s: not a regular file; refusing to replace it", a.out);
+    }
     if (a.threads) ew_synth_set_threads(s, a.threads);
     double t0 = ew_time_s();
     ew_status st = ew_synth_write_file(s, a.out);

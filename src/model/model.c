@@ -260,7 +260,10 @@ ew_status ew_model_load_memory(void *data, size_t size, bool take_ownership, con
     if (!out) return ew_error(EW_ERR_INVALID_ARG, "ew_model_load_memory: out is NULL");
     *out = NULL;
     ew_model *m = ew_calloc(1, sizeof *m);
-    if (!m) return ew_error(EW_ERR_NOMEM, "out of memory");
+    if (!m) {
+        if (take_ownership) ew_free(data);
+        return ew_error(EW_ERR_NOMEM, "out of memory");
+    }
     ew_status st = gguf_open_memory(data, size, take_ownership, name ? name : "<memory>", &m->f);
     if (st) { ew_free(m); return st; }
     return finish_load(m, p, out);

@@ -243,6 +243,7 @@ void ew_synth_free(ew_synth *s) {
     ew_free(s);
 }
 
+/* The plan (valid until ew_synth_free). */
 const ew_synth_plan *ew_synth_get_plan(const ew_synth *s) { return &s->plan; }
 
 /* Takes effect for pools made later (the pool is made on the first fill). */
@@ -260,6 +261,7 @@ static uint64_t splitmix64(uint64_t *x) {
 
 typedef struct rng { uint64_t s[4]; } rng;
 
+/* Rotate left by k (0 < k < 64). */
 static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 /* xoshiro256**. */
@@ -272,8 +274,8 @@ static inline uint64_t rng_next(rng *r) {
 }
 
 /* A generator for one row of one tensor: depends only on (seed, name, row). */
-static void rng_seed_row(rng *r, uint64_t seed, uint64_t name_hash, uint64_t row) {
-    uint64_t x = seed ^ (name_hash * 0xD6E8FEB86659FD93ull) ^ (row * 0x9E3779B97F4A7C15ull);
+static void rng_seed_row(rng *r, uint64_t seed, uint64_t tensor_hash, uint64_t row) {
+    uint64_t x = seed ^ (tensor_hash * 0xD6E8FEB86659FD93ull) ^ (row * 0x9E3779B97F4A7C15ull);
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
 
