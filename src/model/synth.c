@@ -208,7 +208,7 @@ ew_status ew_synth_new(const char *preset, const char *type_name, uint64_t seed,
                         ew_synth_type_names());
     ew_synth *s = ew_calloc(1, sizeof *s);
     if (!s) return ew_error(EW_ERR_NOMEM, "out of memory");
-    s->n_threads = ew_cpu_physical_cores();
+    s->n_threads = EW_MAX(ew_cpu_physical_cores(), 1);
     ew_status st = synth_preset_load(preset, &s->preset);
     if (st) { ew_free(s); return st; }
     ew_synth_plan *pl = &s->plan;

@@ -6,7 +6,7 @@
 #
 # Vocabularies without a GGUF at hand are written as vocab-only GGUFs by tests/tools/vocab_gguf.c
 # (edgewatt's importer + GGUF writer), so llama.cpp reads exactly the metadata edgewatt makes.
-# For every vocabulary V and input I (mixed.txt, invalid-utf8.bin, special.txt) it writes
+# For every vocabulary V and input I (mixed.txt, invalid-utf8.dat, special.txt) it writes
 #   V.I.ids          llama-tokenize defaults: BOS as the metadata asks, special tokens parsed
 #   V.I.nospecial.ids  (special.txt only) the same with --no-parse-special
 # Each .ids file is llama-tokenize's --ids output: one line "[id, id, ...]".
@@ -41,7 +41,7 @@ declare -A GGUF=(
 
 "$REF" version 2>&1 | head -1 > "$DIR/llamacpp-version.txt"
 for v in "${!GGUF[@]}"; do
-  for input in mixed.txt invalid-utf8.bin special.txt; do
+  for input in mixed.txt invalid-utf8.dat special.txt; do
     base=${input%.*}
     "$REF" run llama-tokenize -m "${GGUF[$v]}" -f "$DIR/$input" --ids --log-disable --no-escape 2>/dev/null \
       | tail -n 1 > "$DIR/$v.$base.ids"

@@ -298,7 +298,7 @@ int main(void) {
     for (size_t i = 0; i < EW_ARRAY_LEN(k_vocabs); i++) {
         if (!g_tok[i]) continue;
         test_expected(g_tok[i], k_vocabs[i].name, "mixed.txt", "");
-        test_expected(g_tok[i], k_vocabs[i].name, "invalid-utf8.bin", "");
+        test_expected(g_tok[i], k_vocabs[i].name, "invalid-utf8.dat", "");
         test_expected(g_tok[i], k_vocabs[i].name, "special.txt", "");
         test_expected(g_tok[i], k_vocabs[i].name, "special.txt", ".nospecial");
         test_roundtrip(g_tok[i], k_vocabs[i].name, k_vocabs[i].byte_level);
