@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -483,12 +484,29 @@ static ew_status write_body(gguf_writer *w, int fd, const char *path, const bbuf
     return st;
 }
 
+/* Write straight into an existing non-regular target (a pipe, /dev/null, a device): a temp
+ * file renamed over it would replace the device node. */
+static ew_status write_in_place(gguf_writer *w, const char *path, bbuf *hdr, uint64_t align) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return ew_error(EW_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    ew_status st = write_body(w, fd, path, hdr, align);
+    if (close(fd) != 0 && !st) st = ew_error(EW_ERR_IO, "%s: close failed: %s", path, strerror(errno));
+    return st;
+}
+
 ew_status gguf_writer_write(gguf_writer *w, const char *path) {
     if (!w || !path) return ew_error(EW_ERR_INVALID_ARG, "gguf_writer_write: NULL argument");
     bbuf hdr = {0};
     uint64_t align, total;
     ew_status st = layout(w, &hdr, &align, &total);
     if (st) {
+        ew_free(hdr.p);
+        return st;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        if (S_ISDIR(sb.st_mode)) st = ew_error(EW_ERR_IO, "%s: is a directory", path);
+        else st = write_in_place(w, path, &hdr, align);
         ew_free(hdr.p);
         return st;
     }

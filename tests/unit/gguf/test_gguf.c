@@ -477,7 +477,23 @@ static bool test_vocab(void) {
     return true;
 }
 
+/* Writing to an existing device (e.g. /dev/null) writes through it and leaves it a device:
+ * the temp-file + rename path is for regular files only. */
+static void test_write_to_device(void) {
+    struct stat sb;
+    if (stat("/dev/null", &sb) != 0 || !S_ISCHR(sb.st_mode)) return;
+    gguf_writer *w = gguf_writer_new();
+    CHECK(w != NULL);
+    if (!w) return;
+    CHECK_OK(gguf_set_u32(w, "a", 1));
+    CHECK_OK(gguf_writer_write(w, "/dev/null"));
+    CHECK(stat("/dev/null", &sb) == 0 && S_ISCHR(sb.st_mode));
+    CHECK(gguf_writer_write(w, "/tmp") == EW_ERR_IO);
+    gguf_writer_free(w);
+}
+
 int main(void) {
+    test_write_to_device();
     test_round_trip(0);
     test_round_trip(64);
     test_round_trip(8);
