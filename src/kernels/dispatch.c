@@ -11,11 +11,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-/* x86-64 only: CMake builds the *_avx2.c files (with their ISA flags) for x86_64 alone. */
-#if defined(__x86_64__)
-#define EW_DISPATCH_X86 1
-#endif
-
 #define N_LEVELS 4
 
 static ew_kernels g_tables[N_LEVELS];
@@ -23,7 +18,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static _Atomic(const ew_kernels *) g_current;
 
 /* Set type t's activation quantizer and dot. */
-static void set(ew_kernels *k, uint32_t t, ew_quantize_fn q, ew_vec_dot_fn d) {
+void ew_dispatch_set(ew_kernels *k, uint32_t t, ew_quantize_fn q, ew_vec_dot_fn d) {
     k->type[t].quantize = q;
     k->type[t].vec_dot = d;
 }
@@ -34,40 +29,20 @@ static void fill_scalar(ew_kernels *k) {
         const ew_type_traits *tt = ew_type_get(t);
         k->type[t].act_type = tt ? tt->vec_dot_type : t;
     }
-    set(k, EW_TYPE_F32, ew_quantize_f32_ref, ew_vec_dot_f32_ref);
-    set(k, EW_TYPE_F16, ew_quantize_f16_ref, ew_vec_dot_f16_ref);
-    set(k, EW_TYPE_BF16, ew_quantize_bf16_ref, ew_vec_dot_bf16_ref);
-    set(k, EW_TYPE_Q4_0, ew_quantize_q8_0_ref, ew_vec_dot_q4_0_q8_0_ref);
-    set(k, EW_TYPE_Q4_1, ew_quantize_q8_1_ref, ew_vec_dot_q4_1_q8_1_ref);
-    set(k, EW_TYPE_Q5_0, ew_quantize_q8_0_ref, ew_vec_dot_q5_0_q8_0_ref);
-    set(k, EW_TYPE_Q5_1, ew_quantize_q8_1_ref, ew_vec_dot_q5_1_q8_1_ref);
-    set(k, EW_TYPE_Q8_0, ew_quantize_q8_0_ref, ew_vec_dot_q8_0_q8_0_ref);
-    set(k, EW_TYPE_Q8_1, ew_quantize_q8_1_ref, ew_vec_dot_q8_1_q8_1_ref);
-    set(k, EW_TYPE_Q4_K, ew_quantize_q8_K_ref, ew_vec_dot_q4_K_q8_K_ref);
-    set(k, EW_TYPE_Q5_K, ew_quantize_q8_K_ref, ew_vec_dot_q5_K_q8_K_ref);
-    set(k, EW_TYPE_Q6_K, ew_quantize_q8_K_ref, ew_vec_dot_q6_K_q8_K_ref);
-    set(k, EW_TYPE_Q8_K, ew_quantize_q8_K_ref, ew_vec_dot_q8_K_q8_K_ref);
+    ew_dispatch_set(k, EW_TYPE_F32, ew_quantize_f32_ref, ew_vec_dot_f32_ref);
+    ew_dispatch_set(k, EW_TYPE_F16, ew_quantize_f16_ref, ew_vec_dot_f16_ref);
+    ew_dispatch_set(k, EW_TYPE_BF16, ew_quantize_bf16_ref, ew_vec_dot_bf16_ref);
+    ew_dispatch_set(k, EW_TYPE_Q4_0, ew_quantize_q8_0_ref, ew_vec_dot_q4_0_q8_0_ref);
+    ew_dispatch_set(k, EW_TYPE_Q4_1, ew_quantize_q8_1_ref, ew_vec_dot_q4_1_q8_1_ref);
+    ew_dispatch_set(k, EW_TYPE_Q5_0, ew_quantize_q8_0_ref, ew_vec_dot_q5_0_q8_0_ref);
+    ew_dispatch_set(k, EW_TYPE_Q5_1, ew_quantize_q8_1_ref, ew_vec_dot_q5_1_q8_1_ref);
+    ew_dispatch_set(k, EW_TYPE_Q8_0, ew_quantize_q8_0_ref, ew_vec_dot_q8_0_q8_0_ref);
+    ew_dispatch_set(k, EW_TYPE_Q8_1, ew_quantize_q8_1_ref, ew_vec_dot_q8_1_q8_1_ref);
+    ew_dispatch_set(k, EW_TYPE_Q4_K, ew_quantize_q8_K_ref, ew_vec_dot_q4_K_q8_K_ref);
+    ew_dispatch_set(k, EW_TYPE_Q5_K, ew_quantize_q8_K_ref, ew_vec_dot_q5_K_q8_K_ref);
+    ew_dispatch_set(k, EW_TYPE_Q6_K, ew_quantize_q8_K_ref, ew_vec_dot_q6_K_q8_K_ref);
+    ew_dispatch_set(k, EW_TYPE_Q8_K, ew_quantize_q8_K_ref, ew_vec_dot_q8_K_q8_K_ref);
 }
-
-#if defined(EW_DISPATCH_X86)
-/* AVX2 + FMA + F16C overrides (quant_avx2.c, quant_k_avx2.c). Q8_1 . Q8_1 and Q8_K . Q8_K
- * (activation types, never weights in practice) keep their references' dots. */
-static void fill_avx2(ew_kernels *k) {
-    set(k, EW_TYPE_F32, ew_quantize_f32_ref, ew_vec_dot_f32_avx2);
-    set(k, EW_TYPE_F16, ew_quantize_f16_avx2, ew_vec_dot_f16_avx2);
-    set(k, EW_TYPE_BF16, ew_quantize_bf16_avx2, ew_vec_dot_bf16_avx2);
-    set(k, EW_TYPE_Q4_0, ew_quantize_q8_0_avx2, ew_vec_dot_q4_0_q8_0_avx2);
-    set(k, EW_TYPE_Q4_1, ew_quantize_q8_1_avx2, ew_vec_dot_q4_1_q8_1_avx2);
-    set(k, EW_TYPE_Q5_0, ew_quantize_q8_0_avx2, ew_vec_dot_q5_0_q8_0_avx2);
-    set(k, EW_TYPE_Q5_1, ew_quantize_q8_1_avx2, ew_vec_dot_q5_1_q8_1_avx2);
-    set(k, EW_TYPE_Q8_0, ew_quantize_q8_0_avx2, ew_vec_dot_q8_0_q8_0_avx2);
-    set(k, EW_TYPE_Q8_1, ew_quantize_q8_1_avx2, ew_vec_dot_q8_1_q8_1_ref);
-    set(k, EW_TYPE_Q4_K, ew_quantize_q8_K_avx2, ew_vec_dot_q4_K_q8_K_avx2);
-    set(k, EW_TYPE_Q5_K, ew_quantize_q8_K_avx2, ew_vec_dot_q5_K_q8_K_avx2);
-    set(k, EW_TYPE_Q6_K, ew_quantize_q8_K_avx2, ew_vec_dot_q6_K_q8_K_avx2);
-    set(k, EW_TYPE_Q8_K, ew_quantize_q8_K_avx2, ew_vec_dot_q8_K_q8_K_ref);
-}
-#endif
 
 /* Build every level's table (the ones this machine cannot run too: they are never handed
  * out, see ew_kernels_for_level). */
@@ -76,10 +51,10 @@ static void build_tables(void) {
         g_tables[l].level = (ew_cpu_level)l;
         fill_scalar(&g_tables[l]);
     }
-#if defined(EW_DISPATCH_X86)
-    fill_avx2(&g_tables[EW_CPU_AVX2]);
-    fill_avx2(&g_tables[EW_CPU_AVX512]);
-#endif
+    ew_dispatch_fill_avx2(&g_tables[EW_CPU_AVX2]);
+    ew_dispatch_fill_avx512(&g_tables[EW_CPU_AVX512]);
+    ew_dispatch_fill_neon(&g_tables[EW_CPU_NEON]);
+    for (int l = 0; l < N_LEVELS; l++) ew_dispatch_fill_gemm(&g_tables[l], (ew_cpu_level)l);
 }
 
 /* The table of level l when this machine can run it, else NULL. */

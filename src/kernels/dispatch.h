@@ -15,10 +15,19 @@
 #include "core/cpu.h"
 #include "quant/quant_ref.h"
 
+/* A tile of the matrix product for prefill: y[t * y_stride + r] = dot(weight row r,
+ * activation row t) for r < n_rows, t < n_tok. Weight rows are w_stride bytes apart,
+ * activation rows (already of act_type) a_stride bytes apart. Equal to n_rows x n_tok
+ * vec_dot calls up to float reassociation, but reuses each loaded block across the tile. */
+typedef void (*ew_gemm_fn)(int64_t K, const void *w, size_t w_stride, int n_rows, const void *a,
+                           size_t a_stride, int n_tok, float *y, size_t y_stride);
+
 typedef struct ew_type_kernels {
     uint32_t act_type;       /* ew_type_get(t)->vec_dot_type */
     ew_quantize_fn quantize; /* float row -> act_type row; NULL when t is not supported */
     ew_vec_dot_fn vec_dot;   /* weight row of t . act_type row; NULL when t is not supported */
+    ew_gemm_fn gemm;         /* tile kernel, NULL: the matmul loops over vec_dot */
+    int gemm_rows, gemm_tok; /* the tile shape the gemm kernel is fastest at */
 } ew_type_kernels;
 
 typedef struct ew_kernels {
@@ -33,5 +42,18 @@ const ew_kernels *ew_kernels_get(void);
 /* The table of level l, or NULL when this machine cannot run l (ew_cpu_level_supported) —
  * for tests and benchmarks that compare levels. Thread-safe; the tables live forever. */
 const ew_kernels *ew_kernels_for_level(ew_cpu_level l);
+
+/* Set type t's activation quantizer and dot in table k. */
+void ew_dispatch_set(ew_kernels *k, uint32_t t, ew_quantize_fn q, ew_vec_dot_fn d);
+
+/* Per-ISA fillers (dispatch_x86.c, dispatch_arm.c, gemm_dispatch.c), called once from
+ * dispatch.c on a table that already holds the scalar references. They only assign
+ * pointers: these files are compiled without ISA flags, so filling a table of a level the
+ * machine lacks is safe. */
+void ew_dispatch_fill_avx2(ew_kernels *k);
+void ew_dispatch_fill_avx512(ew_kernels *k);
+void ew_dispatch_fill_neon(ew_kernels *k);
+/* Tile (gemm) kernels of level l, added after the per-ISA fillers. */
+void ew_dispatch_fill_gemm(ew_kernels *k, ew_cpu_level l);
 
 #endif
