@@ -44,6 +44,7 @@ static ew_status fill(void *user, void *dst, uint64_t nbytes) {
 
 static fill_ctx g_fills[64];
 static int g_nfill;
+static int32_t g_eos = -1; /* >= 0: override tokenizer.ggml.eos_token_id */
 
 static void add(gguf_writer *w, const char *name, uint32_t type, int64_t k, int64_t rows, bool ones) {
     fill_ctx *c = &g_fills[g_nfill++];
@@ -73,6 +74,7 @@ static void build(uint32_t wt, mutation mut, void **img, size_t *size) {
     ew_vocab_data *v = NULL;
     CHECK_OK(ew_vocab_generate("llama", mut == MUT_VOCAB ? NV + 1 : NV, 7, &v));
     if (v) CHECK_OK(ew_vocab_write_gguf(v, w));
+    if (g_eos >= 0) CHECK_OK(gguf_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)g_eos));
     add(w, "token_embd.weight", wt, E, NV, false);
     add(w, "output_norm.weight", EW_TYPE_F32, E, 1, true);
     char n[64];
@@ -231,7 +233,62 @@ static void test_bad_models(void) {
     }
 }
 
+static bool count_text(const char *text, size_t len, void *user) {
+    (void)text;
+    *(size_t *)user += len;
+    return true;
+}
+
+/* End of generation: make the token greedy decoding emits third the model's EOS; then
+ * generation stops there (reason eog), and with ignore_eos it does not. */
+static void test_eog(void) {
+    ew_status st;
+    ew_model *m = load(EW_TYPE_F32, MUT_NONE, &st);
+    if (!m) { CHECK_OK(st); return; }
+    ew_session *s = NULL;
+    CHECK_OK(ew_session_new(m, NULL, &s));
+    int32_t seq[3], tok = ew_token_bos(m);
+    for (int i = 0; s && i < 3; i++) {
+        CHECK_OK(ew_session_eval(s, &tok, 1, false));
+        const float *lg = ew_session_logits(s, -1);
+        int best = 0;
+        for (int j = 1; j < NV; j++) if (lg[j] > lg[best]) best = j;
+        seq[i] = tok = best;
+    }
+    ew_session_free(s);
+    ew_model_free(m);
+    int first = 0; /* index of the first occurrence of seq[2] */
+    while (seq[first] != seq[2]) first++;
+    g_eos = seq[2];
+    m = load(EW_TYPE_F32, MUT_NONE, &st);
+    g_eos = -1;
+    if (!m) { CHECK_OK(st); return; }
+    CHECK(ew_token_eos(m) == seq[2] && ew_token_is_eog(m, seq[2]));
+    for (int ignore = 0; ignore < 2; ignore++) {
+        ew_sampler *smp = NULL;
+        ew_sampler_params p = ew_sampler_default_params();
+        p.temperature = 0;
+        s = NULL;
+        CHECK_OK(ew_session_new(m, NULL, &s));
+        CHECK_OK(ew_sampler_new(NV, &p, &smp));
+        ew_gen_params gp = ew_gen_default_params();
+        gp.n_predict = 10;
+        gp.ignore_eos = ignore;
+        ew_gen_stats gs;
+        size_t bytes = 0;
+        if (s && smp) {
+            CHECK_OK(ew_generate(s, smp, "", &gp, count_text, &bytes, &gs));
+            if (ignore) CHECKF(gs.stop == EW_STOP_LENGTH && gs.n_gen == 10, "ignore_eos: %s after %d", ew_stop_reason_name(gs.stop), gs.n_gen);
+            else CHECKF(gs.stop == EW_STOP_EOG && gs.n_gen == first, "eos: %s after %d (want eog after %d)", ew_stop_reason_name(gs.stop), gs.n_gen, first);
+        }
+        ew_sampler_free(smp);
+        ew_session_free(s);
+    }
+    ew_model_free(m);
+}
+
 int main(void) {
+    test_eog();
     test_batching();
     test_types();
     test_bad_models();

@@ -48,6 +48,41 @@ static void expect_file(const char *rel, const sink *got) {
     ew_free(want);
 }
 
+/* User stop strings: the output ends right before the first occurrence (even when the
+ * string spans tokens), the stop string itself is not emitted, and the reason says so. */
+static void test_stop_strings(ew_model *m) {
+    const struct { const char *stop; const char *want_end; } cases[] = {
+        {"Lily", "a little girl named "},       /* a whole token */
+        {"ily. She lo", "a little girl named L"}, /* spans several tokens, starts mid-token */
+        {"park.", "play outside in the "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ew_session *s = NULL;
+        ew_sampler *smp = NULL;
+        ew_sampler_params p = ew_sampler_default_params();
+        p.temperature = 0;
+        CHECK_OK(ew_session_new(m, NULL, &s));
+        CHECK_OK(ew_sampler_new(ew_n_vocab(m), &p, &smp));
+        if (!s || !smp) { ew_session_free(s); ew_sampler_free(smp); return; }
+        const char *stops[] = {"never appears", cases[i].stop};
+        ew_gen_params gp = ew_gen_default_params();
+        gp.n_predict = 200;
+        gp.stop = stops;
+        gp.n_stop = 2;
+        sink out;
+        memset(&out, 0, sizeof out);
+        ew_gen_stats gs;
+        CHECK_OK(ew_generate(s, smp, "", &gp, collect, &out, &gs));
+        size_t wl = strlen(cases[i].want_end);
+        CHECKF(gs.stop == EW_STOP_STRING, "stop '%s': reason %s", cases[i].stop, ew_stop_reason_name(gs.stop));
+        CHECKF(out.len >= wl && memcmp(out.buf + out.len - wl, cases[i].want_end, wl) == 0,
+               "stop '%s': output ends '%s'", cases[i].stop, out.buf);
+        CHECK(strstr(out.buf, cases[i].stop) == NULL);
+        ew_sampler_free(smp);
+        ew_session_free(s);
+    }
+}
+
 int main(void) {
     const char *path = ew_test_shared("models/stories260K/stories260K.gguf");
     if (!path) EW_TEST_SKIP("../shared/models/stories260K absent");
@@ -73,6 +108,7 @@ int main(void) {
         greedy(m, kvs[k], prompt, 120 - ((int)n - 1), &out);
         expect_file("models/stories260K/expected-greedy-prompt-once-upon-a-time-120.txt", &out);
     }
+    test_stop_strings(m);
     ew_model_free(m);
     return ew_test_end();
 }
