@@ -523,3 +523,30 @@ const char *ew_tokenizer_piece(const ew_tokenizer *t, int32_t id) {
     if (!t || id < 0 || (uint32_t)id >= t->n_vocab) return NULL;
     return tok_text(t, id);
 }
+
+/* Queues the merge of symbols l and r when prio says they merge. */
+static void push_pair(const ew_tokenizer *t, const char *w, ew_sym *sym, ew_bigram *heap, size_t *nh,
+                      ew_merge_prio_fn prio, int32_t l, int32_t r) {
+    if (l < 0 || r < 0) return;
+    int64_t p = prio(t, w, sym, l, r);
+    if (p < 0) return;
+    ew_bigram b = {((uint64_t)p << 32) | (uint32_t)l, l, r, sym[l].n + sym[r].n};
+    ew_heap_push(heap, nh, b);
+}
+
+void ew_tok_merge(const ew_tokenizer *t, const char *w, ew_sym *sym, int32_t first, int32_t n, ew_bigram *heap,
+                  ew_merge_prio_fn prio) {
+    size_t nh = 0;
+    for (int32_t i = first + 1; i < first + n; i++) push_pair(t, w, sym, heap, &nh, prio, i - 1, i);
+    while (nh) {
+        ew_bigram b = ew_heap_pop(heap, &nh);
+        ew_sym *l = &sym[b.left], *r = &sym[b.right];
+        if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
+        l->n += r->n;
+        r->n = 0;
+        l->next = r->next;
+        if (r->next >= 0) sym[r->next].prev = b.left;
+        push_pair(t, w, sym, heap, &nh, prio, l->prev, b.left);
+        push_pair(t, w, sym, heap, &nh, prio, b.left, l->next);
+    }
+}

@@ -65,14 +65,9 @@ void ew_tok_scratch_free(ew_tok_scratch *s) {
 
 /* ---- merging one piece ---- */
 
-/* Queues the merge of symbols l and r if "l r" is a merge rule. */
-static void add_bigram(const ew_tokenizer *t, const char *w, ew_sym *sym, ew_bigram *heap, size_t *nh,
-                       int32_t l, int32_t r) {
-    if (l < 0 || r < 0) return;
-    int32_t rank = ew_strmap_get2(&t->merges, w + sym[l].off, sym[l].n, ' ', w + sym[r].off, sym[r].n);
-    if (rank < 0) return;
-    ew_bigram b = {((uint64_t)(uint32_t)rank << 32) | (uint32_t)l, l, r, sym[l].n + sym[r].n};
-    ew_heap_push(heap, nh, b);
+/* The merge rank of "l r" (lower merges first), -1 if it is not a merge rule. */
+static int64_t merge_rank(const ew_tokenizer *t, const char *w, const ew_sym *sym, int32_t l, int32_t r) {
+    return ew_strmap_get2(&t->merges, w + sym[l].off, sym[l].n, ' ', w + sym[r].off, sym[r].n);
 }
 
 /* Merges the byte-encoded piece w[0..n) and appends its ids. */
@@ -96,20 +91,7 @@ static ew_status bpe_word(const ew_tokenizer *t, ew_tok_scratch *s, const char *
     if (ns > 1) {
         /* each merge pushes at most two bigrams and removes a symbol: 3 * ns bounds the heap */
         if ((st = ew_tok_reserve(&s->heap, &s->heap_cap, (size_t)ns * 3, sizeof(ew_bigram)))) return st;
-        ew_bigram *heap = s->heap;
-        size_t nh = 0;
-        for (int32_t i = 1; i < ns; i++) add_bigram(t, w, sym, heap, &nh, i - 1, i);
-        while (nh) {
-            ew_bigram b = ew_heap_pop(heap, &nh);
-            ew_sym *l = &sym[b.left], *r = &sym[b.right];
-            if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* stale */
-            l->n += r->n;
-            r->n = 0;
-            l->next = r->next;
-            if (r->next >= 0) sym[r->next].prev = b.left;
-            add_bigram(t, w, sym, heap, &nh, l->prev, b.left);
-            add_bigram(t, w, sym, heap, &nh, b.left, l->next);
-        }
+        ew_tok_merge(t, w, sym, 0, ns, s->heap, merge_rank);
     }
     for (int32_t i = 0; i != -1; i = sym[i].next) {
         const char *p = w + sym[i].off;

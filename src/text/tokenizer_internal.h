@@ -273,4 +273,16 @@ static inline size_t ew_utf8_get(const unsigned char *s, size_t n, uint32_t *cp)
     return 0;
 }
 
+
+/* Priority of merging symbols l and r of w (smaller merges first), or -1 when the pair
+ * does not merge. */
+typedef int64_t (*ew_merge_prio_fn)(const ew_tokenizer *t, const char *w, const ew_sym *sym, int32_t l, int32_t r);
+
+/* Merges the chain of n symbols starting at sym[first] (linked by prev/next) pair by pair,
+ * lowest priority value first and leftmost on ties, until no adjacent pair merges; merged
+ * symbols are left with n == 0. heap has room for 3 * n entries. Shared by SPM (score
+ * order) and BPE (merge rank order). */
+void ew_tok_merge(const ew_tokenizer *t, const char *w, ew_sym *sym, int32_t first, int32_t n, ew_bigram *heap,
+                  ew_merge_prio_fn prio);
+
 #endif

@@ -20,15 +20,11 @@ static inline uint32_t score_key(float f) {
     return ~u;
 }
 
-/* Queues the merge of symbols l and r if their joined text is a token. */
-static void try_bigram(const ew_tokenizer *t, const char *w, ew_sym *sym, ew_bigram *heap, size_t *nh,
-                       int32_t l, int32_t r) {
-    if (l < 0 || r < 0) return;
-    uint32_t size = sym[l].n + sym[r].n;
-    int32_t id = ew_strmap_get(&t->vocab, w + sym[l].off, size);
-    if (id < 0) return;
-    ew_bigram b = {((uint64_t)score_key(t->score[id]) << 32) | (uint32_t)l, l, r, size};
-    ew_heap_push(heap, nh, b);
+/* Priority of joining symbols l and r: their joined text's score (higher merges first),
+ * -1 if the joined text is not a token. */
+static int64_t merge_score(const ew_tokenizer *t, const char *w, const ew_sym *sym, int32_t l, int32_t r) {
+    int32_t id = ew_strmap_get(&t->vocab, w + sym[l].off, sym[l].n + sym[r].n);
+    return id < 0 ? -1 : (int64_t)score_key(t->score[id]);
 }
 
 /* True if symbol y is exactly one U+2581. */
@@ -73,20 +69,7 @@ ew_status ew_spm_encode(const ew_tokenizer *t, ew_tok_scratch *s, const char *te
         sym[b - 1].next = -1;
         if (b - a > 1) {
             if ((st = ew_tok_reserve(&s->heap, &s->heap_cap, (size_t)(b - a) * 3, sizeof(ew_bigram)))) return st;
-            ew_bigram *heap = s->heap;
-            size_t nh = 0;
-            for (int32_t i = a + 1; i < b; i++) try_bigram(t, w, sym, heap, &nh, i - 1, i);
-            while (nh) {
-                ew_bigram g = ew_heap_pop(heap, &nh);
-                ew_sym *l = &sym[g.left], *r = &sym[g.right];
-                if (l->n == 0 || r->n == 0 || l->n + r->n != g.size) continue; /* stale */
-                l->n += r->n;
-                r->n = 0;
-                l->next = r->next;
-                if (r->next >= 0) sym[r->next].prev = g.left;
-                try_bigram(t, w, sym, heap, &nh, l->prev, g.left);
-                try_bigram(t, w, sym, heap, &nh, g.left, l->next);
-            }
+            ew_tok_merge(t, w, sym, a, b - a, s->heap, merge_score);
         }
         for (int32_t i = a; i != -1; i = sym[i].next) {
             const char *p = w + sym[i].off;
