@@ -6,6 +6,7 @@
 #include "core/cpu.h"
 #include "quant/quant.h"
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -132,6 +133,35 @@ static ew_status get_tensor(ew_model *m, const char *name, int64_t ne0, int64_t 
     return EW_OK;
 }
 
+/* Symbolic tensor dimensions, resolved from the hyperparameters. */
+typedef enum dim { D_NONE, D_EMBD, D_Q, D_KV, D_FF } dim;
+
+static int64_t dim_of(const ew_hparams *hp, dim d) {
+    switch (d) {
+    case D_EMBD: return hp->n_embd;
+    case D_Q: return (int64_t)hp->n_head * hp->head_dim;
+    case D_KV: return (int64_t)hp->n_head_kv * hp->head_dim;
+    case D_FF: return hp->n_ff;
+    case D_NONE: break;
+    }
+    return 0;
+}
+
+/* One per-layer tensor: "blk.N.<name>.weight" of shape [d0, d1] (d1 = D_NONE: 1-D). */
+typedef struct layer_tensor { const char *name; size_t offset; dim d0, d1; } layer_tensor;
+
+static const layer_tensor k_llama_layer[] = {
+    {"attn_norm", offsetof(ew_layer, attn_norm), D_EMBD, D_NONE},
+    {"attn_q", offsetof(ew_layer, wq), D_EMBD, D_Q},
+    {"attn_k", offsetof(ew_layer, wk), D_EMBD, D_KV},
+    {"attn_v", offsetof(ew_layer, wv), D_EMBD, D_KV},
+    {"attn_output", offsetof(ew_layer, wo), D_Q, D_EMBD},
+    {"ffn_norm", offsetof(ew_layer, ffn_norm), D_EMBD, D_NONE},
+    {"ffn_gate", offsetof(ew_layer, ffn_gate), D_EMBD, D_FF},
+    {"ffn_up", offsetof(ew_layer, ffn_up), D_EMBD, D_FF},
+    {"ffn_down", offsetof(ew_layer, ffn_down), D_FF, D_EMBD},
+};
+
 /* Load the tensors of the llama layout. */
 static ew_status load_tensors_llama(ew_model *m) {
     ew_hparams *hp = &m->hp;
@@ -141,7 +171,7 @@ static ew_status load_tensors_llama(ew_model *m) {
     int64_t nv = m->f->tensors[ti].ne[1];
     if (nv < 1 || nv > (1 << 24)) return ew_error(EW_ERR_FORMAT, "%s: vocabulary size %lld out of range", m->f->path, (long long)nv);
     hp->n_vocab = (int)nv;
-    const int64_t E = hp->n_embd, QD = (int64_t)hp->n_head * hp->head_dim, KVD = (int64_t)hp->n_head_kv * hp->head_dim;
+    const int64_t E = hp->n_embd;
     if ((st = get_tensor(m, "token_embd.weight", E, hp->n_vocab, false, &m->tok_embd)) ||
         (st = get_tensor(m, "output_norm.weight", E, 0, false, &m->output_norm)))
         return st;
@@ -151,21 +181,13 @@ static ew_status load_tensors_llama(ew_model *m) {
     m->layers = ew_calloc((size_t)hp->n_layer, sizeof *m->layers);
     if (!m->layers) return ew_error(EW_ERR_NOMEM, "out of memory for %d layers", hp->n_layer);
     for (int l = 0; l < hp->n_layer; l++) {
-        ew_layer *L = &m->layers[l];
-        char n[96];
-#define T(field, nm, a, b) \
-        snprintf(n, sizeof n, "blk.%d." nm ".weight", l); \
-        if ((st = get_tensor(m, n, a, b, false, &L->field))) return st;
-        T(attn_norm, "attn_norm", E, 0)
-        T(wq, "attn_q", E, QD)
-        T(wk, "attn_k", E, KVD)
-        T(wv, "attn_v", E, KVD)
-        T(wo, "attn_output", QD, E)
-        T(ffn_norm, "ffn_norm", E, 0)
-        T(ffn_gate, "ffn_gate", E, hp->n_ff)
-        T(ffn_up, "ffn_up", E, hp->n_ff)
-        T(ffn_down, "ffn_down", hp->n_ff, E)
-#undef T
+        for (size_t i = 0; i < EW_ARRAY_LEN(k_llama_layer); i++) {
+            const layer_tensor *lt = &k_llama_layer[i];
+            char n[96];
+            snprintf(n, sizeof n, "blk.%d.%s.weight", l, lt->name);
+            ew_tensor *dst = (ew_tensor *)((char *)&m->layers[l] + lt->offset);
+            if ((st = get_tensor(m, n, dim_of(hp, lt->d0), dim_of(hp, lt->d1), false, dst))) return st;
+        }
     }
     return EW_OK;
 }
