@@ -1,9 +1,8 @@
 /*
  * dispatch.c - fills one kernel table per CPU level, once (pthread_once): the scalar
  * references for every supported type, then each SIMD level overrides the entries it has.
- * The AVX-512 level has no kernels of its own yet and uses the AVX2 ones (it implies AVX2,
- * see ew_cpu_level_supported); NEON likewise runs the references until arm_neon kernels
- * exist.
+ * The per-ISA entries come from dispatch_x86.c (AVX2, AVX-512) and dispatch_arm.c (NEON,
+ * dotprod), the tile kernels from gemm_dispatch.c.
  */
 #include "kernels/dispatch.h"
 #include "quant/quant_simd.h"

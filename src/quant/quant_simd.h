@@ -18,6 +18,12 @@
  *
  * Files: quant_avx2.c (quantizers, float dots, 32-element block dots) and
  * quant_k_avx2.c (K-quant dots); both need AVX2 + FMA + F16C (level EW_CPU_AVX2).
+ * quant_neon.c (base aarch64 Advanced SIMD: quantizers, float dots, integer dots) and
+ * quant_dotprod.c (the integer dots with SDOT, for CPUs with HWCAP_ASIMDDP); level
+ * EW_CPU_NEON, the dot-product variants picked by dispatch_arm.c. Their integer dots share
+ * one body per type (neon_dots.h). On aarch64 "the reference" is the scalar code compiled
+ * for aarch64: its Q8_K quantizer maps x * iscale = +inf to -1 where x86's maps it to 0
+ * ((int)lrintf of a non-finite value), and the NEON quantizer follows the aarch64 one.
  */
 #ifndef EW_QUANT_SIMD_H
 #define EW_QUANT_SIMD_H
@@ -44,5 +50,68 @@ float ew_vec_dot_q5_1_q8_1_avx2(int64_t n, const void *w, const void *a);
 float ew_vec_dot_q4_K_q8_K_avx2(int64_t n, const void *w, const void *a);
 float ew_vec_dot_q5_K_q8_K_avx2(int64_t n, const void *w, const void *a);
 float ew_vec_dot_q6_K_q8_K_avx2(int64_t n, const void *w, const void *a);
+
+/* ---- x86 AVX-512 (F/BW/VL/DQ; level EW_CPU_AVX512) ----------------------------------------
+ * quant_avx512.c (float dots, 32-element block dots) and quant_k_avx512.c (K-quant dots).
+ * Each integer dot comes twice: _avx512 needs only F/BW/VL/DQ, _avx512vnni also
+ * AVX512-VNNI; ew_vec_dot_bf16_avx512bf16 needs AVX512-BF16 (dispatch_x86.c picks by
+ * ew_cpu_features_get()). Same contract as the AVX2 kernels above (K-quant dots
+ * bit-identical, the others within float reassociation), with one addition: the BF16 dot
+ * with vdpbf16ps treats bf16 subnormals as zero (see quant_avx512.c). The activation
+ * quantizers of this level are the AVX2 ones. */
+
+float ew_vec_dot_f32_avx512(int64_t n, const void *w, const void *a);
+float ew_vec_dot_f16_avx512(int64_t n, const void *w, const void *a);
+float ew_vec_dot_bf16_avx512(int64_t n, const void *w, const void *a);
+float ew_vec_dot_bf16_avx512bf16(int64_t n, const void *w, const void *a);
+
+float ew_vec_dot_q8_0_q8_0_avx512(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_0_q8_0_avx512(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_0_q8_0_avx512(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_1_q8_1_avx512(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_1_q8_1_avx512(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_K_q8_K_avx512(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_K_q8_K_avx512(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q6_K_q8_K_avx512(int64_t n, const void *w, const void *a);
+
+float ew_vec_dot_q8_0_q8_0_avx512vnni(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_0_q8_0_avx512vnni(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_0_q8_0_avx512vnni(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_1_q8_1_avx512vnni(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_1_q8_1_avx512vnni(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_K_q8_K_avx512vnni(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_K_q8_K_avx512vnni(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q6_K_q8_K_avx512vnni(int64_t n, const void *w, const void *a);
+
+/* ---- aarch64 NEON (base ARMv8-A) ----------------------------------------------------------- */
+
+void ew_quantize_q8_0_neon(const float *x, void *y, int64_t n);
+void ew_quantize_q8_1_neon(const float *x, void *y, int64_t n);
+void ew_quantize_q8_K_neon(const float *x, void *y, int64_t n);
+void ew_quantize_f16_neon(const float *x, void *y, int64_t n);
+void ew_quantize_bf16_neon(const float *x, void *y, int64_t n);
+
+float ew_vec_dot_f32_neon(int64_t n, const void *w, const void *a);
+float ew_vec_dot_f16_neon(int64_t n, const void *w, const void *a);
+float ew_vec_dot_bf16_neon(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q8_0_q8_0_neon(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_0_q8_0_neon(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_0_q8_0_neon(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_1_q8_1_neon(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_1_q8_1_neon(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_K_q8_K_neon(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_K_q8_K_neon(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q6_K_q8_K_neon(int64_t n, const void *w, const void *a);
+
+/* ---- aarch64 NEON + dot product (FEAT_DotProd, HWCAP_ASIMDDP) ------------------------------ */
+
+float ew_vec_dot_q8_0_q8_0_dotprod(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_0_q8_0_dotprod(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_0_q8_0_dotprod(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_1_q8_1_dotprod(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_1_q8_1_dotprod(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q4_K_q8_K_dotprod(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q5_K_q8_K_dotprod(int64_t n, const void *w, const void *a);
+float ew_vec_dot_q6_K_q8_K_dotprod(int64_t n, const void *w, const void *a);
 
 #endif
