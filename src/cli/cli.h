@@ -12,6 +12,7 @@ int cmd_run(int argc, char **argv);
 int cmd_perplexity(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Print "edgewatt <verb>: <fmt...>" to stderr; returns 1 (the exit code for errors). */
 int cli_fail(const char *verb, const char *fmt, ...);

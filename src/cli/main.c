@@ -18,6 +18,7 @@ static const cli_verb k_verbs[] = {
     {"run", cmd_run, "generate text from a prompt (streams tokens)"},
     {"perplexity", cmd_perplexity, "perplexity of a model on a text file (llama.cpp's method)"},
     {"tokenize", cmd_tokenize, "print the token ids of a text (like llama-tokenize)"},
+    {"bench", cmd_bench, "speed as llama-bench measures it, plus CPU s/token, peak RSS, % of bandwidth roofline"},
     {"synth", cmd_synth, "write a GGUF with random weights and the exact shapes of a real model"},
 };
 

@@ -15,19 +15,15 @@
 #include "core/cpu.h"
 #include "quant/quant_ref.h"
 
-/* A tile of the matrix product for prefill: y[t * y_stride + r] = dot(weight row r,
- * activation row t) for r < n_rows, t < n_tok. Weight rows are w_stride bytes apart,
- * activation rows (already of act_type) a_stride bytes apart. Equal to n_rows x n_tok
- * vec_dot calls up to float reassociation, but reuses each loaded block across the tile. */
-typedef void (*ew_gemm_fn)(int64_t K, const void *w, size_t w_stride, int n_rows, const void *a,
-                           size_t a_stride, int n_tok, float *y, size_t y_stride);
+/* The tiled prefill path of one type at one level (kernels/gemm.h): panel packer,
+ * activation preparer, tile kernel and tile shape. */
+struct ew_gemm_ops;
 
 typedef struct ew_type_kernels {
     uint32_t act_type;       /* ew_type_get(t)->vec_dot_type */
     ew_quantize_fn quantize; /* float row -> act_type row; NULL when t is not supported */
     ew_vec_dot_fn vec_dot;   /* weight row of t . act_type row; NULL when t is not supported */
-    ew_gemm_fn gemm;         /* tile kernel, NULL: the matmul loops over vec_dot */
-    int gemm_rows, gemm_tok; /* the tile shape the gemm kernel is fastest at */
+    const struct ew_gemm_ops *gemm; /* tile path, NULL: the matmul loops over vec_dot */
 } ew_type_kernels;
 
 typedef struct ew_kernels {

@@ -53,12 +53,20 @@ struct ew_session {
     void **k_cache, **v_cache;                 /* per layer: [n_ctx][n_head_kv*head_dim] */
     /* scratch for n_batch tokens */
     float *x, *xb, *q, *k, *v, *att_out, *hb, *hb2;
-    float *att;                                /* per thread: n_ctx scores */
+    float *att;                                /* per thread: att_scratch floats (attention tiles) */
+    size_t att_scratch;
+    float *att_part;                           /* decode key-split parts (ew_attention_part_floats) */
+    float *rope_cs;                            /* n_batch x n_rot: cos, sin of each batch position */
+    const struct ew_layer_kernels *lk;         /* layer kernels (kernels/layer.h), set at creation */
     void *act;                                 /* quantized activations */
     float *logits;                             /* n_logits_rows x n_vocab */
     int n_logits_rows, n_logits_valid;
 };
 
 extern const ew_arch ew_arch_llama;
+
+/* Use the layer kernels of table lk (kernels/layer.h) in session s from now on: tests compare
+ * whole-model logits across CPU levels with it. */
+void ew_session_set_layer_kernels(ew_session *s, const struct ew_layer_kernels *lk);
 
 #endif

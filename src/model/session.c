@@ -3,6 +3,8 @@
  * all allocated here once: evaluating tokens never allocates.
  */
 #include "model/model_internal.h"
+#include "model/attention.h"
+#include "kernels/layer.h"
 #include "quant/quant.h"
 #include <string.h>
 
@@ -63,17 +65,22 @@ ew_status ew_session_new(ew_model *m, const ew_session_params *pp, ew_session **
     s->k_cache = ew_calloc((size_t)hp->n_layer, sizeof(void *));
     s->v_cache = ew_calloc((size_t)hp->n_layer, sizeof(void *));
     bool ok = s->k_cache && s->v_cache;
+    /* K in whole blocks of EW_KV_BLOCK positions (kernels/layer.h), V row-major */
+    const size_t k_pos = ((size_t)s->n_ctx + EW_KV_BLOCK - 1) / EW_KV_BLOCK * EW_KV_BLOCK;
     for (int l = 0; ok && l < hp->n_layer; l++) {
-        size_t bytes;
-        ok = ew_mul_size((size_t)s->n_ctx, kvd * esz, &bytes) &&
-             (s->k_cache[l] = ew_malloc_aligned(bytes)) && (s->v_cache[l] = ew_malloc_aligned(bytes));
-        if (ok) { memset(s->k_cache[l], 0, bytes); memset(s->v_cache[l], 0, bytes); }
+        size_t kb, vb;
+        ok = ew_mul_size(k_pos, kvd * esz, &kb) && ew_mul_size((size_t)s->n_ctx, kvd * esz, &vb) &&
+             (s->k_cache[l] = ew_malloc_aligned(kb)) && (s->v_cache[l] = ew_malloc_aligned(vb));
+        if (ok) { memset(s->k_cache[l], 0, kb); memset(s->v_cache[l], 0, vb); }
     }
     s->n_logits_rows = p.all_logits ? s->n_ctx : 1;
+    s->att_scratch = ew_attention_scratch_floats(hp, s->n_ctx);
+    s->lk = ew_layer_kernels_get();
     ok = ok && (s->x = falloc(B, hp->n_embd)) && (s->xb = falloc(B, EW_MAX((size_t)hp->n_embd, qd))) &&
          (s->q = falloc(B, qd)) && (s->k = falloc(B, kvd)) && (s->v = falloc(B, kvd)) &&
          (s->att_out = falloc(B, qd)) && (s->hb = falloc(B, hp->n_ff)) && (s->hb2 = falloc(B, hp->n_ff)) &&
-         (s->att = falloc((size_t)ew_pool_size(s->pool), (size_t)s->n_ctx)) &&
+         (s->att = falloc((size_t)ew_pool_size(s->pool), s->att_scratch)) &&
+         (s->att_part = falloc(ew_attention_part_floats(hp), 1)) && (s->rope_cs = falloc(B, (size_t)hp->n_rot)) &&
          (s->act = ew_malloc_aligned(max_act_bytes(m, s->n_batch))) &&
          (s->logits = falloc((size_t)s->n_logits_rows, hp->n_vocab));
     if (!ok) {
@@ -92,11 +99,17 @@ void ew_session_free(ew_session *s) {
     }
     ew_free(s->k_cache);
     ew_free(s->v_cache);
-    float *bufs[] = {s->x, s->xb, s->q, s->k, s->v, s->att_out, s->hb, s->hb2, s->att, s->logits};
+    float *bufs[] = {s->x, s->xb, s->q, s->k, s->v, s->att_out, s->hb, s->hb2, s->att, s->att_part, s->rope_cs,
+                     s->logits};
     for (size_t i = 0; i < EW_ARRAY_LEN(bufs); i++) ew_free_aligned(bufs[i]);
     ew_free_aligned(s->act);
     if (s->own_pool) ew_pool_free(s->pool);
     ew_free(s);
+}
+
+/* Switch s to the layer kernels of table lk (tests compare CPU levels); NULL is ignored. */
+void ew_session_set_layer_kernels(ew_session *s, const ew_layer_kernels *lk) {
+    if (s && lk) s->lk = lk;
 }
 
 int ew_session_n_ctx(const ew_session *s) { return s->n_ctx; }

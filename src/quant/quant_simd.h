@@ -51,29 +51,15 @@ float ew_vec_dot_q4_K_q8_K_avx2(int64_t n, const void *w, const void *a);
 float ew_vec_dot_q5_K_q8_K_avx2(int64_t n, const void *w, const void *a);
 float ew_vec_dot_q6_K_q8_K_avx2(int64_t n, const void *w, const void *a);
 
-/* ---- x86 AVX-512 (F/BW/VL/DQ; level EW_CPU_AVX512) ----------------------------------------
- * quant_avx512.c (float dots, 32-element block dots) and quant_k_avx512.c (K-quant dots).
- * Each integer dot comes twice: _avx512 needs only F/BW/VL/DQ, _avx512vnni also
- * AVX512-VNNI; ew_vec_dot_bf16_avx512bf16 needs AVX512-BF16 (dispatch_x86.c picks by
- * ew_cpu_features_get()). Same contract as the AVX2 kernels above (K-quant dots
- * bit-identical, the others within float reassociation), with one addition: the BF16 dot
- * with vdpbf16ps treats bf16 subnormals as zero (see quant_avx512.c). The activation
- * quantizers of this level are the AVX2 ones. */
+/* ---- x86 AVX-512 (level EW_CPU_AVX512: F/BW/VL/DQ) -----------------------------------------
+ * quant_avx512.c (32-element block dots, BF16 dot) and quant_k_avx512.c (K-quant dots). The
+ * integer dots need AVX512-VNNI too (vpdpbusd, vpdpwssd) and the BF16 dot AVX512-BF16;
+ * dispatch_x86.c picks them by ew_cpu_features_get() and otherwise keeps the AVX2 kernels,
+ * as it does for the quantizers and the F32/F16 dots. Same contract as the AVX2 kernels
+ * (K-quant dots bit-identical, the others within float reassociation), except that the
+ * BF16 dot (vdpbf16ps) treats bf16 subnormals as zero. */
 
-float ew_vec_dot_f32_avx512(int64_t n, const void *w, const void *a);
-float ew_vec_dot_f16_avx512(int64_t n, const void *w, const void *a);
-float ew_vec_dot_bf16_avx512(int64_t n, const void *w, const void *a);
 float ew_vec_dot_bf16_avx512bf16(int64_t n, const void *w, const void *a);
-
-float ew_vec_dot_q8_0_q8_0_avx512(int64_t n, const void *w, const void *a);
-float ew_vec_dot_q4_0_q8_0_avx512(int64_t n, const void *w, const void *a);
-float ew_vec_dot_q5_0_q8_0_avx512(int64_t n, const void *w, const void *a);
-float ew_vec_dot_q4_1_q8_1_avx512(int64_t n, const void *w, const void *a);
-float ew_vec_dot_q5_1_q8_1_avx512(int64_t n, const void *w, const void *a);
-float ew_vec_dot_q4_K_q8_K_avx512(int64_t n, const void *w, const void *a);
-float ew_vec_dot_q5_K_q8_K_avx512(int64_t n, const void *w, const void *a);
-float ew_vec_dot_q6_K_q8_K_avx512(int64_t n, const void *w, const void *a);
-
 float ew_vec_dot_q8_0_q8_0_avx512vnni(int64_t n, const void *w, const void *a);
 float ew_vec_dot_q4_0_q8_0_avx512vnni(int64_t n, const void *w, const void *a);
 float ew_vec_dot_q5_0_q8_0_avx512vnni(int64_t n, const void *w, const void *a);
