@@ -56,6 +56,8 @@ cpu_of() {
   awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.3f", a[1] + a[2] }'
 }
 
+# per_token CPU BASELINE TOKENS: (CPU - BASELINE) / TOKENS; n/a when noise makes it <= 0
+per_token() { awk -v c="$1" -v b="$2" -v n="$3" 'BEGIN { if (c - b <= 0 || n <= 0) print "n/a"; else printf "%.5f", (c - b) / n }'; }
 fmt() { awk -v x="$1" -v f="$2" 'BEGIN { if (x == "" || x == "n/a") print "n/a"; else printf f, x }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a") print "n/a"; else print (a + 0 >= b + 0 ? "yes" : "NO") }'; }
@@ -76,7 +78,8 @@ for preset in $PRESETS; do
     f=$DIR/$preset-$type.gguf; tag=$preset-$type
     [ -f "$f" ] || "$BIN" synth --like "$preset" --type "$type" -o "$f" >/dev/null
     echo "compare-llamacpp: $tag ..." >&2
-    "$BIN" bench -m "$f" -p "$P" -n "$N" -r "$R" -t "$THREADS" -o csv >"$RAW/$tag.ew.csv" 2>>"$RAW/ew.err"
+    "$BIN" bench -m "$f" -p "$P" -n "$N" -r "$R" -t "$THREADS" -o csv >"$RAW/$tag.ew.csv" 2>"$RAW/$tag.ew.err" ||
+      { echo "compare-llamacpp: edgewatt bench failed on $f: $(tail -1 "$RAW/$tag.ew.err")" >&2; exit 1; }
     e=$RAW/$tag.ew.csv
     ew_pp=$(csv_get "$e" pp avg_ts); ew_tg=$(csv_get "$e" tg avg_ts)
     ew_pp_cpu=$(csv_get "$e" pp cpu_s_per_token); ew_tg_cpu=$(csv_get "$e" tg cpu_s_per_token)
@@ -89,8 +92,8 @@ for preset in $PRESETS; do
       OUT=$RAW/$tag.ll-tg.csv; ctg=$(cpu_of "$REF" run llama-bench -m "$f" -p 0 -n "$N" -r "$R" -t "$THREADS" -o csv)
       ll_pp=$(csv_get "$RAW/$tag.ll-pp.csv" pp avg_ts); ll_tg=$(csv_get "$RAW/$tag.ll-tg.csv" tg avg_ts)
       # tokens beyond the baseline's 2 (its warmup + 1): pp warmup + R runs; tg warmup 1 + R runs
-      ll_pp_cpu=$(awk -v c="$cpp" -v b="$base" -v n="$(( (R + 1) * P - 2 ))" 'BEGIN { printf "%.5f", (c - b) / n }')
-      ll_tg_cpu=$(awk -v c="$ctg" -v b="$base" -v n="$(( R * N + 1 - 2 ))" 'BEGIN { printf "%.5f", (c - b) / n }')
+      ll_pp_cpu=$(per_token "$cpp" "$base" $(( (R + 1) * P - 2 )))
+      ll_tg_cpu=$(per_token "$ctg" "$base" $(( R * N + 1 - 2 )))
       ll_roof=$(awk -v t="$ll_tg" -v b="$bpt" -v w="$bw" 'BEGIN { printf "%.1f", 100 * t * b / (w * 1e9) }')
     fi
     r_pp=$(ratio "$ew_pp" "$ll_pp"); r_tg=$(ratio "$ew_tg" "$ll_tg")

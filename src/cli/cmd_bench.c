@@ -17,6 +17,8 @@
 #define VERB "bench"
 #define MAX_LIST 16
 #define MAX_MODELS 64
+/* cli_fail for the helpers that return bool: prints the line, gives false. */
+#define FAIL(...) (cli_fail(VERB, __VA_ARGS__), false)
 
 static const char *k_help =
     "usage: edgewatt bench (-m FILE | --like PRESET[:TYPE]) [-m ...] [flags]\n"
@@ -51,22 +53,22 @@ typedef struct bench_opts {
 /* Parse "N[,N...]" into out (each in [lo, hi]); false after printing an error. */
 static bool parse_list(const char *flag, const char *s, long lo, long hi, long *out, int *n) {
     char buf[256];
-    if (strlen(s) >= sizeof buf) return cli_fail(VERB, "%s: list too long", flag), false;
+    if (strlen(s) >= sizeof buf) return FAIL("%s: list too long", flag);
     snprintf(buf, sizeof buf, "%s", s);
     *n = 0;
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (*n == MAX_LIST) return cli_fail(VERB, "%s: at most %d values", flag, MAX_LIST), false;
+        if (*n == MAX_LIST) return FAIL("%s: at most %d values", flag, MAX_LIST);
         if (!cli_parse_int(VERB, flag, tok, lo, hi, &out[*n])) return false;
         (*n)++;
     }
-    if (*n == 0) return cli_fail(VERB, "%s expects N[,N...], got '%s'", flag, s), false;
+    if (*n == 0) return FAIL("%s expects N[,N...], got '%s'", flag, s);
     return true;
 }
 
 /* Add a model argument; false after printing an error. */
 static bool add_model(bench_opts *o, const char *arg, bool like) {
-    if (o->n_models == MAX_MODELS) return cli_fail(VERB, "at most %d models", MAX_MODELS), false;
+    if (o->n_models == MAX_MODELS) return FAIL("at most %d models", MAX_MODELS);
     o->models[o->n_models++] = (bench_model_arg){arg, like};
     return true;
 }
@@ -85,17 +87,17 @@ static bool parse_flag(bench_opts *o, const char *a, const char *v) {
     if (IS("--kv-type", "--kv-type")) {
         if (!strcmp(v, "f16")) o->kv = EW_KV_F16;
         else if (!strcmp(v, "f32")) o->kv = EW_KV_F32;
-        else return cli_fail(VERB, "--kv-type expects f16 or f32, got '%s'", v), false;
+        else return FAIL("--kv-type expects f16 or f32, got '%s'", v);
         return true;
     }
     if (IS("-o", "--output")) {
         int f = ew_bench_format_from_name(v);
-        if (f < 0) return cli_fail(VERB, "-o expects md, json or csv, got '%s'", v), false;
+        if (f < 0) return FAIL("-o expects md, json or csv, got '%s'", v);
         o->fmt = (ew_bench_format)f;
         return true;
     }
 #undef IS
-    return cli_fail(VERB, "unknown flag '%s' (see edgewatt bench --help)", a), false;
+    return FAIL("unknown flag '%s' (see edgewatt bench --help)", a);
 }
 
 /* 0 = run, 1 = error (reported), 2 = help printed. */
@@ -133,11 +135,11 @@ static bool validate_models(const bench_opts *o) {
             char preset[128];
             const char *type = split_like(a->arg, preset, sizeof preset);
             ew_synth *s;
-            if (ew_synth_new(preset, type, 1, &s) != EW_OK) return cli_fail(VERB, "--like %s: %s", a->arg, ew_last_error()), false;
+            if (ew_synth_new(preset, type, 1, &s) != EW_OK) return FAIL("--like %s: %s", a->arg, ew_last_error());
             ew_synth_free(s);
         } else {
             FILE *f = fopen(a->arg, "rb");
-            if (!f) return cli_fail(VERB, "%s: cannot open: %s", a->arg, strerror(errno)), false;
+            if (!f) return FAIL("%s: cannot open: %s", a->arg, strerror(errno));
             fclose(f);
         }
     }
@@ -153,7 +155,7 @@ static bool measure_bandwidth(const bench_opts *o, double *bw) {
     for (int i = 0; i < o->n_threads; i++) {
         ew_membw_result r;
         if (ew_membw_measure((int)o->threads[i], (size_t)o->bw_mib << 20, 0, &r) != EW_OK)
-            return cli_fail(VERB, "%s", ew_last_error()), false;
+            return FAIL("%s", ew_last_error());
         bw[i] = r.gbs;
         fprintf(stderr, "edgewatt bench: read bandwidth, %d thread%s: %.1f GB/s (best of %d passes over %zu MiB; median %.1f)\n",
                 r.n_threads, r.n_threads > 1 ? "s" : "", r.gbs, r.n_passes, r.bytes >> 20, r.gbs_median);
@@ -236,7 +238,7 @@ static bool run_model(const bench_opts *o, ew_model *m, const ew_bench_model_des
                 t.kv_type = o->kv;
                 t.bandwidth_gbs = bw[ti];
                 ew_bench_result r;
-                if (ew_bench_run(m, &t, &r) != EW_OK) return cli_fail(VERB, "%s: %s", d->name, ew_last_error()), false;
+                if (ew_bench_run(m, &t, &r) != EW_OK) return FAIL("%s: %s", d->name, ew_last_error());
                 warn_roofline(d, &r);
                 ew_bench_write_row(stdout, o->fmt, d, &r, backend, *first);
                 *first = false;

@@ -199,39 +199,35 @@ float ew_vec_dot_q5_1_q8_1_avx512vnni(int64_t n, const void *vw, const void *va)
 
 /* ---- BF16 ---------------------------------------------------------------------------------- */
 
-/* 32 bf16 at p + i as the vdpbf16ps operand; lanes not in m are 0 and not read. */
-static inline __m512bh load32_bf16(const uint16_t *p, int64_t i, __mmask32 m) {
-    return (__m512bh)_mm512_maskz_loadu_epi16(m, p + i);
-}
-
-/* Sum of the 16 float lanes. */
-static inline float hsum_ps_512(__m512 v) {
-    return avx2_hsum_ps(_mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1)));
+/* 16 bf16 at p + i as a vdpbf16ps operand; lanes not in m are 0 and not read. */
+static inline __m256bh load16_bf16(const uint16_t *p, int64_t i, __mmask16 m) {
+    return (__m256bh)_mm256_maskz_loadu_epi16(m, p + i);
 }
 
 /*
- * BF16 x BF16 dot with AVX512-BF16: vdpbf16ps adds the two products of a pair of bf16 to a
- * float lane (a product of two bf16 is exact in float), four 512-bit accumulators over 128
- * elements a step, then 32 at a time, then one masked step for the rest (masked-off lanes
- * load as 0 and touch no memory). vdpbf16ps treats bf16 subnormals as zero and flushes
- * subnormal results, so rows of subnormals give 0 where the reference does not; for normal
- * data the difference from the reference is float rounding.
+ * BF16 x BF16 dot with AVX512-BF16 (at 256 bits: as fast in cache as 512 and faster when
+ * streaming from DRAM on Zen 4): vdpbf16ps adds the two products of a pair of bf16 to a
+ * float lane (a product of two bf16 is exact in float), four accumulators over 64 elements
+ * a step, then 16 at a time, then one masked step for the rest (masked-off lanes load as 0
+ * and touch no memory). vdpbf16ps treats bf16 subnormals as zero and flushes subnormal
+ * results, so rows of subnormals give 0 where the reference does not; for normal data the
+ * difference from the reference is float rounding.
  */
 float ew_vec_dot_bf16_avx512bf16(int64_t n, const void *vw, const void *va) {
     const uint16_t *w = vw, *a = va;
-    const __mmask32 all = 0xFFFFFFFFu;
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    const __mmask16 all = 0xFFFF;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
     int64_t i = 0;
-    for (; i + 128 <= n; i += 128) {
-        s0 = _mm512_dpbf16_ps(s0, load32_bf16(w, i, all), load32_bf16(a, i, all));
-        s1 = _mm512_dpbf16_ps(s1, load32_bf16(w, i + 32, all), load32_bf16(a, i + 32, all));
-        s2 = _mm512_dpbf16_ps(s2, load32_bf16(w, i + 64, all), load32_bf16(a, i + 64, all));
-        s3 = _mm512_dpbf16_ps(s3, load32_bf16(w, i + 96, all), load32_bf16(a, i + 96, all));
+    for (; i + 64 <= n; i += 64) {
+        s0 = _mm256_dpbf16_ps(s0, load16_bf16(w, i, all), load16_bf16(a, i, all));
+        s1 = _mm256_dpbf16_ps(s1, load16_bf16(w, i + 16, all), load16_bf16(a, i + 16, all));
+        s2 = _mm256_dpbf16_ps(s2, load16_bf16(w, i + 32, all), load16_bf16(a, i + 32, all));
+        s3 = _mm256_dpbf16_ps(s3, load16_bf16(w, i + 48, all), load16_bf16(a, i + 48, all));
     }
-    for (; i + 32 <= n; i += 32) s0 = _mm512_dpbf16_ps(s0, load32_bf16(w, i, all), load32_bf16(a, i, all));
+    for (; i + 16 <= n; i += 16) s0 = _mm256_dpbf16_ps(s0, load16_bf16(w, i, all), load16_bf16(a, i, all));
     if (i < n) {
-        const __mmask32 m = (__mmask32)((1ull << (n - i)) - 1);
-        s1 = _mm512_dpbf16_ps(s1, load32_bf16(w, i, m), load32_bf16(a, i, m));
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        s1 = _mm256_dpbf16_ps(s1, load16_bf16(w, i, m), load16_bf16(a, i, m));
     }
-    return hsum_ps_512(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    return avx2_hsum_ps(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
 }

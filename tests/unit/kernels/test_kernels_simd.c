@@ -9,7 +9,8 @@
  *  - the whole ew_matmul_with at each level against the scalar table (rows 1, 7, 33;
  *    n_tok 1, 3).
  * On a machine without SIMD only the scalar table runs (and must equal the references).
- * EW_BENCH=1 also prints dot throughput per level over a 4096 x 4096 matrix (not asserted).
+ * EW_BENCH=1 also prints dot throughput per level, in L2, in a 4096 x 4096 matrix and in a
+ * >= 64 MiB one (not asserted).
  */
 #include "core/cpu.h"
 #include "core/threadpool.h"
@@ -236,60 +237,80 @@ static void check_matmul(const ew_kernels *k, const ew_kernels *ref, ew_pool *po
 
 /* ---- throughput (EW_BENCH=1) ------------------------------------------------------------- */
 
-/* Seconds per pass of table k's dot of type t over a rows x K matrix against one
- * activation row: best of `reps` passes. */
-static double time_dot(const ew_kernels *k, uint32_t t, int rows, int64_t K, int reps) {
-    const size_t row_bytes = ew_row_size(t, K);
+/* A weight matrix of `rows` rows of K elements of type t (random bytes with sane scales for
+ * the quantized types, quantized gaussians for the float types) and one activation row of
+ * its act_type. */
+typedef struct bench_data {
+    uint8_t *w, *a;
+    size_t row_bytes;
+    int rows;
+} bench_data;
+
+static bench_data bench_make(const ew_kernels *k, uint32_t t, int rows, int64_t K) {
+    bench_data d = {NULL, NULL, ew_row_size(t, K), rows};
     const uint32_t at = k->type[t].act_type;
-    uint8_t *w = malloc(row_bytes * (size_t)rows), *a = malloc(ew_row_size(at, K));
+    d.w = malloc(d.row_bytes * (size_t)rows);
+    d.a = malloc(ew_row_size(at, K));
     float *x = malloc((size_t)K * sizeof *x);
     qt_fill_gauss(x, (size_t)K, 3, 1.0);
-    ew_quantize_row_ref(at, x, a, K);
-    if (is_float_type(t)) {
-        float *xw = malloc((size_t)K * sizeof *xw);
-        for (int r = 0; r < rows; r++) {
-            qt_fill_gauss(xw, (size_t)K, (uint64_t)r, 1.0);
-            ew_quantize_row_ref(t, xw, w + (size_t)r * row_bytes, K);
+    ew_quantize_row_ref(at, x, d.a, K);
+    for (int r = 0; r < rows; r++) {
+        if (is_float_type(t)) {
+            qt_fill_gauss(x, (size_t)K, (uint64_t)r, 1.0);
+            ew_quantize_row_ref(t, x, d.w + (size_t)r * d.row_bytes, K);
+        } else {
+            random_weights(t, d.w + (size_t)r * d.row_bytes, K, (uint64_t)r);
         }
-        free(xw);
-    } else {
-        for (int r = 0; r < rows; r++) random_weights(t, w + (size_t)r * row_bytes, K, (uint64_t)r);
     }
+    free(x);
+    return d;
+}
+
+/* Seconds per pass of table k's dot of type t over all rows of d: best of `reps` passes. */
+static double bench_time(const ew_kernels *k, uint32_t t, const bench_data *d, int64_t K, int reps) {
     double best = 1e30;
     volatile float sink = 0;
     for (int rep = 0; rep < reps; rep++) {
         const double t0 = ew_time_s();
-        for (int r = 0; r < rows; r++) sink += k->type[t].vec_dot(K, w + (size_t)r * row_bytes, a);
+        for (int r = 0; r < d->rows; r++) sink += k->type[t].vec_dot(K, d->w + (size_t)r * d->row_bytes, d->a);
         const double dt = ew_time_s() - t0;
         if (dt < best) best = dt;
     }
     (void)sink;
-    free(w);
-    free(a);
-    free(x);
     return best;
 }
 
-/* Per type and level: GMAC/s with the weights in L2 (64 x 4096) and GB/s of weights
- * streamed from memory (4096 x 4096), one thread. */
+/* Per type and level, one thread: GMAC/s with the weights in L2 (64 x 4096), GB/s of
+ * weights from a 4096 x 4096 matrix (in the last-level cache when it is large) and from a
+ * >= 64 MiB matrix (DRAM). */
 static void bench(void) {
     static const uint32_t types[] = {EW_TYPE_Q8_0, EW_TYPE_Q4_0, EW_TYPE_Q5_0, EW_TYPE_Q4_1, EW_TYPE_Q4_K,
                                      EW_TYPE_Q5_K, EW_TYPE_Q6_K, EW_TYPE_F16, EW_TYPE_BF16, EW_TYPE_F32};
     const int64_t K = 4096;
-    printf("dot throughput, one thread: GMAC/s with weights in L2 (64 x 4096) | GB/s of "
-           "weights from memory (4096 x 4096)\n");
+    const ew_kernels *scalar = ew_kernels_for_level(EW_CPU_SCALAR);
+    printf("dot throughput, one thread: GMAC/s with weights in L2 (64 x 4096) | GB/s of weights from "
+           "4096 x 4096 | GB/s from >= 64 MiB\n");
     for (size_t i = 0; i < EW_ARRAY_LEN(types); i++) {
         const uint32_t t = types[i];
+        const size_t row_bytes = ew_row_size(t, K);
+        const int big_rows = (int)((((size_t)64 << 20) + row_bytes - 1) / row_bytes);
+        bench_data hot = bench_make(scalar, t, 64, K), mid = bench_make(scalar, t, 4096, K);
+        bench_data big = bench_make(scalar, t, big_rows, K);
         printf("  %-5s", ew_type_name(t));
         for (int l = 0; l < 4; l++) {
             const ew_kernels *k = ew_kernels_for_level((ew_cpu_level)l);
             if (!k) continue;
-            const double hot = time_dot(k, t, 64, K, 200);
-            const double cold = time_dot(k, t, 4096, K, 5);
-            printf("  %s %6.2f | %5.2f", ew_cpu_level_str((ew_cpu_level)l), 64.0 * K / hot / 1e9,
-                   (double)ew_row_size(t, K) * 4096 / cold / 1e9);
+            const double th = bench_time(k, t, &hot, K, 200), tm = bench_time(k, t, &mid, K, 5);
+            const double tb = bench_time(k, t, &big, K, 3);
+            printf("  %s %6.2f | %5.2f | %5.2f", ew_cpu_level_str((ew_cpu_level)l), 64.0 * K / th / 1e9,
+                   (double)row_bytes * 4096 / tm / 1e9, (double)row_bytes * big_rows / tb / 1e9);
         }
         printf("\n");
+        bench_data *all[] = {&hot, &mid, &big};
+        for (int j = 0; j < 3; j++) {
+            free(all[j]->w);
+            free(all[j]->a);
+        }
     }
 }
 
