@@ -6,11 +6,17 @@
  * 16-31), one 4-byte broadcast per token, and eight vpdpbusd (u8 weights x s8 activations
  * summed in fours into int32 lanes, exact). Per scale group: the int32 accumulators start
  * at the activations' c (the folded quant offset), and end in one convert + one multiply
- * (S x d) + one FMA per 16 outputs (+ one FNMA with the mins). 16 int32 and 16 float
- * accumulators of the tile, 2 weight vectors and the broadcasts fit the 32 zmm registers.
+ * (S x d) + one FMA per 16 outputs (+ one FNMA with the mins). The 8 int32 and 8 float
+ * accumulators of the tile, 2 weight vectors, scales and broadcasts fit the 32 zmm
+ * registers with no spills (the loops over tokens and words are unrolled at compile time).
+ * Measured on Zen 4 (one core, panel in L1): the s32 kernel reaches 150-175 GMAC/s, about
+ * what a loop of nothing but independent vpdpbusd does on the same machine.
  *
- * Needs AVX-512 F + VNNI; gemm_dispatch.c hands these out only when the CPU has
- * avx512vnni.
+ * Also here: the float-panel tile (F16, BF16 weights: FMA, 32 rows x 4 tokens) and the fused
+ * activation quantizers (Q8_0, F16) that write prepared rows directly.
+ *
+ * Integer kernels need AVX-512 F + VNNI; gemm_dispatch.c hands them out only when the CPU
+ * has avx512vnni.
  */
 #include "kernels/gemm.h"
 

@@ -31,7 +31,7 @@ static inline __m128 halves_at(const void *p) {
     return _mm_cvtph_ps(_mm_loadu_si32(p));
 }
 
-/* [h(pw) * h(pa)] in all 8 lanes: a block pair's scale d_w * d_a. */
+/* [h(pw) * h(pa)] in all 8 lanes: a block's scale d_w * d_a. */
 static inline __m256 block_scale(const void *pw, const void *pa) {
     return _mm256_broadcastss_ps(_mm_mul_ss(halves_at(pw), halves_at(pa)));
 }
@@ -49,12 +49,12 @@ static inline __m256i nibble_halves(const uint8_t *qs) {
     return _mm256_srlv_epi64(x, _mm256_set_epi64x(4, 4, 0, 0));
 }
 
-/* The 32 4-bit values of a Q4 nibble array as bytes 0..15 in element order. */
+/* The 32 4-bit values (0..15) of a Q4 nibble array as bytes in element order. */
 static inline __m256i nibbles_32(const uint8_t *qs) {
     return _mm256_and_si256(nibble_halves(qs), _mm256_set1_epi8(0x0F));
 }
 
-/* The 32 5-bit values of a Q5 block as bytes 0..31: its nibbles with 16 added where the
+/* The 32 5-bit values (0..31) of a Q5 block as bytes in element order: its nibbles with 16 added where the
  * block's 32-bit little-endian qh has the element's bit set (bit j for element j); one
  * vpternlog merges the nibble mask and the masked 16s. */
 static inline __m256i q5_values_32(const uint8_t *qs, const uint8_t *qh) {
